@@ -141,6 +141,11 @@ export interface Platform {
   getLink(name: string): Promise<LinkInfo | undefined>;
   /** Kernel events for one link (carrier, admin, removal, re-creation by name). */
   watchLink(name: string, listener: (e: LinkEvent) => void): Disposable;
+  /**
+   * Events for every link (so the core can keep its table of links current: a USB adapter
+   * plugged in, a link renamed or deleted). Optional: without it the core re-reads listLinks().
+   */
+  watchLinks?(listener: (name: string, e: LinkEvent) => void): Disposable;
   setLinkUp(name: string, up: boolean): Promise<void>;
   /** IPv4 addresses on the link now. */
   getAddresses(name: string): Promise<Ipv4Address[]>;
