@@ -356,8 +356,7 @@ function parseStaticConfig(value: unknown): StaticConfig {
     throw new NicError('staticconfig.ip', 'must not be the network or broadcast address of its subnet');
   }
 
-  const out: StaticConfig = { ip: formatQuad(ip), netmask: formatQuad(mask), prefixLength, dns: [] };
-
+  let gateway: string | undefined;
   const gwValue = present(t, 'gateway');
   if (gwValue !== undefined) {
     const gw = parseQuad(gwValue, 'staticconfig.gateway');
@@ -369,25 +368,27 @@ function parseStaticConfig(value: unknown): StaticConfig {
       throw new NicError('staticconfig.gateway', 'must not be the network or broadcast address of the subnet');
     }
     if (gw === ip) throw new NicError('staticconfig.gateway', 'must differ from staticconfig.ip');
-    out.gateway = formatQuad(gw);
+    gateway = formatQuad(gw);
   }
 
   const dnsValue = present(t, 'dns');
   const dnsRule = 'must be an array of one or two dotted quads';
   if (dnsValue === undefined) throw new NicError('staticconfig.dns', `is required: ${dnsRule}`);
   if (classify(dnsValue) !== 'array') throw new NicError('staticconfig.dns', `${dnsRule}; got ${describe(dnsValue)}`);
-  const servers = readArray(dnsValue, 'staticconfig.dns');
-  if (servers.length < 1 || servers.length > 2) throw new NicError('staticconfig.dns', dnsRule);
-  servers.forEach((server, i) => {
+  const servers = readArray(dnsValue, 'staticconfig.dns', 2);
+  if (servers === undefined || servers.length < 1) throw new NicError('staticconfig.dns', dnsRule);
+  const dns = servers.map((server, i) => {
     const field = `staticconfig.dns[${i}]`;
     const addr = parseQuad(server, field);
     const first = addr >>> 24;
     if (addr === 0 || first >= 224) {
       throw new NicError(field, 'must be a unicast address (not 0.0.0.0, multicast, reserved or broadcast)');
     }
-    out.dns.push(formatQuad(addr));
+    return formatQuad(addr);
   });
-  return out;
+  const ipText = formatQuad(ip);
+  const netmask = formatQuad(mask);
+  return gateway === undefined ? { ip: ipText, netmask, prefixLength, dns } : { ip: ipText, netmask, prefixLength, gateway, dns };
 }
 
 function parseMask(netmaskValue: unknown, prefixValue: unknown): { mask: number; prefixLength: number } {
@@ -655,9 +656,12 @@ function readTable(value: unknown, field: string, example: string): Map<string, 
   }
 }
 
-function readArray(value: unknown, field: string): unknown[] {
+/** The elements of an array, read once; undefined when it has more than `max` (checked before copying). */
+function readArray(value: unknown, field: string, max: number): unknown[] | undefined {
   try {
-    return Array.from(value as unknown[]);
+    const array = value as unknown[];
+    if (array.length > max) return undefined;
+    return Array.from(array);
   } catch {
     throw new NicError(field, 'could not be read (a property getter or Proxy threw)');
   }
@@ -684,19 +688,21 @@ function joinPath(path: string, key: string): string {
   return `${path}[${shown}]`;
 }
 
-/** The known key a typo most likely meant: same letters in another case, or within two edits. */
+/** The known keys a typo most likely meant: same letters in another case, or the nearest within two edits. */
 function suggest(key: string, known: readonly string[]): string | undefined {
   const lower = key.toLowerCase();
-  let best: string | undefined;
+  let best: string[] = [];
   let bestDistance = 3;
   for (const k of known) {
-    const d = k.toLowerCase() === lower ? 0 : editDistance(lower, k.toLowerCase(), bestDistance);
+    const d = k.toLowerCase() === lower ? 0 : editDistance(lower, k.toLowerCase(), bestDistance + 1);
     if (d < bestDistance) {
-      best = k;
+      best = [k];
       bestDistance = d;
+    } else if (d === bestDistance && best.length > 0) {
+      best.push(k);
     }
   }
-  return best;
+  return best.length === 0 ? undefined : best.join(' or ');
 }
 
 /** Levenshtein distance, capped at `limit` (cheap for long garbage keys). */
