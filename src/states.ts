@@ -139,6 +139,7 @@ export const Reason = {
   PPP_FAILED: 'ppp-failed',
   NO_CARRIER_MODEM: 'modem-no-carrier',
   PPP_DROPPED: 'ppp-dropped',
+  MANAGED_ELSEWHERE: 'managed-elsewhere',
   RETRY: 'retry',
 } as const;
 export type ReasonCode = (typeof Reason)[keyof typeof Reason];

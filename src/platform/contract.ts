@@ -32,6 +32,8 @@ export interface LinkInfo {
   /** IFF_LOWER_UP: the link has carrier. */
   carrier: boolean;
   mtu: number;
+  /** For 'cell' links (modems): the AT command port, e.g. /dev/ttyUSB2. */
+  device?: string;
 }
 
 export type LinkEvent =

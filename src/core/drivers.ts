@@ -1,0 +1,8 @@
+/** The default driver for each kind of interface. */
+import type { InterfaceKind } from '../nic.js';
+import type { DriverFactory } from './session.js';
+import { createEthernetDriver } from './ethernet-driver.js';
+
+export const defaultDrivers: Partial<Record<InterfaceKind, DriverFactory>> = {
+  ethernet: createEthernetDriver,
+};

@@ -1,0 +1,212 @@
+/**
+ * Puts IPv4 on a link that is up: staticconfig, or a lease from our DHCP client. Applies
+ * the address, the subnet route (the kernel's, with the address) and the default route,
+ * and remembers exactly what it added so that `suspend` (link lost) and `stop` (close)
+ * remove exactly that — nothing more. Shared by the Ethernet and WiFi drivers, which map
+ * its phases to their own states.
+ */
+import type { Ipv4Address, Ipv4Route, Platform } from '../platform/contract.js';
+import type { Nic } from '../nic.js';
+import { Reason, type ReasonCode } from '../states.js';
+import type { Ipv4Config } from './types.js';
+import type { DriverOptions } from './session.js';
+import { Dhcp4Driver } from './dhcp4-driver.js';
+import type { Lease } from '../protocols/dhcp4/index.js';
+import { broadcastOf, prefixToNetmask } from './ipv4.js';
+import { isNicupError } from '../errors.js';
+
+export interface IpConfiguratorEvents {
+  /** DHCP has started (or restarted after a NAK or an expiry). */
+  acquiring(reason: ReasonCode, detail?: string): void;
+  /** Address and routes are in place. */
+  configured(config: Ipv4Config, reason: ReasonCode, detail?: string): void;
+  /** Configuration failed for now; the configurator keeps trying. */
+  failing(reason: ReasonCode, detail?: string): void;
+  log(message: string): void;
+}
+
+/** NetworkManager's defaults: wired 100, WiFi 600, mobile broadband 700. */
+export const DEFAULT_ROUTE_METRIC = { ethernet: 100, wifi: 600, cell: 700, other: 1000 } as const;
+
+export class IpConfigurator {
+  private dhcp: Dhcp4Driver | undefined;
+  private addresses: Ipv4Address[] = [];
+  private routes: Ipv4Route[] = [];
+  private lastLease: Lease | undefined;
+  private active = false;
+  private chain: Promise<void> = Promise.resolve();
+  config: Ipv4Config | undefined;
+
+  constructor(
+    private readonly platform: Platform,
+    private readonly ifname: string,
+    private readonly mac: Uint8Array,
+    private readonly nic: Nic,
+    private readonly options: DriverOptions,
+    private readonly metric: number,
+    private readonly events: IpConfiguratorEvents,
+  ) {}
+
+  /** Runs kernel changes one at a time, in order. */
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  /** The link is up: configure it. */
+  start(): void {
+    this.active = true;
+    const s = this.nic.staticconfig;
+    if (s) {
+      void this.serial(async () => {
+        if (!this.active) return;
+        try {
+          const cfg: Ipv4Config = {
+            address: s.ip,
+            prefixLength: s.prefixLength,
+            netmask: s.netmask,
+            broadcast: broadcastOf(s.ip, s.prefixLength),
+            dns: [...s.dns],
+            ...(s.gateway ? { gateway: s.gateway } : {}),
+          };
+          await this.apply(cfg);
+          if (this.active) this.events.configured(cfg, Reason.STATIC_APPLIED);
+        } catch (err) {
+          this.events.failing(Reason.CONFIG_FAILED, (err as Error).message);
+        }
+      });
+      return;
+    }
+    this.startDhcp();
+  }
+
+  private startDhcp(): void {
+    const dhcp = new Dhcp4Driver(
+      this.platform,
+      this.ifname,
+      {
+        mac: this.mac,
+        ...(this.options.hostname ? { hostname: this.options.hostname } : {}),
+        ...(this.lastLease ? { requestedAddress: this.lastLease.address } : {}),
+        ...(this.options.dhcpInitialTimeoutMs !== undefined ? { initialRetransmitMs: this.options.dhcpInitialTimeoutMs } : {}),
+        ...(this.options.dhcpGiveUpMs !== undefined ? { giveUpAfterMs: this.options.dhcpGiveUpMs } : {}),
+        ...(this.options.dhcpMinRenewRetryMs !== undefined ? { minRenewRetryMs: this.options.dhcpMinRenewRetryMs } : {}),
+      },
+      {
+        bound: (lease) => void this.serial(() => this.onLease(lease, Reason.DHCP_BOUND)),
+        renewed: (lease) => void this.serial(() => this.onLease(lease, Reason.DHCP_RENEWED)),
+        expired: () =>
+          void this.serial(async () => {
+            await this.unapply();
+            this.events.acquiring(Reason.DHCP_LEASE_EXPIRED);
+          }),
+        nak: (_lost, message) =>
+          void this.serial(async () => {
+            await this.unapply();
+            this.events.acquiring(Reason.DHCP_NAK, message ? `server said: ${message.slice(0, 80)}` : undefined);
+          }),
+        declined: (address) =>
+          void this.serial(async () => {
+            await this.unapply();
+            this.events.acquiring(Reason.ADDRESS_CONFLICT, `${address} is in use`);
+          }),
+        gaveUp: (elapsedMs) => {
+          if (!this.config) this.events.failing(Reason.DHCP_TIMEOUT, `no lease after ${Math.round(elapsedMs)} ms; still trying`);
+        },
+        log: (m) => this.events.log(`dhcp: ${m}`),
+      },
+    );
+    this.dhcp = dhcp;
+    this.events.acquiring(Reason.DHCP_STARTED);
+    dhcp.start().catch((err: Error) => {
+      if (this.dhcp !== dhcp) return;
+      this.events.failing(Reason.CONFIG_FAILED, `DHCP socket: ${err.message}`);
+    });
+  }
+
+  private async onLease(lease: Lease, reason: ReasonCode): Promise<void> {
+    if (!this.active) return;
+    this.lastLease = lease;
+    const cfg: Ipv4Config = {
+      address: lease.address,
+      prefixLength: lease.prefixLength,
+      netmask: lease.netmask || prefixToNetmask(lease.prefixLength),
+      broadcast: lease.broadcast,
+      dns: lease.dns.slice(0, 2),
+      dhcpServer: lease.serverId,
+      leaseTimeS: lease.leaseTimeS,
+      ...(lease.routers[0] ? { gateway: lease.routers[0] } : {}),
+      ...(lease.mtu ? { mtu: lease.mtu } : {}),
+      ...(lease.domain ? { domain: lease.domain } : {}),
+    };
+    try {
+      await this.apply(cfg, lease);
+      if (this.active) this.events.configured(cfg, reason, `${lease.address}/${lease.prefixLength} from ${lease.serverId}`);
+    } catch (err) {
+      this.events.failing(Reason.CONFIG_FAILED, (err as Error).message);
+    }
+  }
+
+  /** Puts cfg on the link: changes only what differs from what is there. */
+  private async apply(cfg: Ipv4Config, lease?: Lease): Promise<void> {
+    const old = this.config;
+    const infinite = !lease || lease.leaseTimeS >= 0xffffffff;
+    const addr: Ipv4Address = {
+      address: cfg.address,
+      prefixLength: cfg.prefixLength,
+      broadcast: cfg.broadcast,
+      ...(infinite ? {} : { validLifetimeS: lease.leaseTimeS, preferredLifetimeS: lease.leaseTimeS }),
+    };
+    if (old && (old.address !== cfg.address || old.prefixLength !== cfg.prefixLength)) await this.unapply();
+    await this.platform.addAddress(this.ifname, addr);
+    if (!this.addresses.some((a) => a.address === addr.address)) this.addresses.push(addr);
+    if (cfg.gateway && !this.routes.some((r) => r.prefixLength === 0 && r.gateway === cfg.gateway)) {
+      for (const r of this.routes.filter((x) => x.prefixLength === 0)) await this.platform.removeRoute(this.ifname, r);
+      this.routes = this.routes.filter((x) => x.prefixLength !== 0);
+      const route = await this.addDefaultRoute(cfg);
+      this.routes.push(route);
+    }
+    this.config = cfg;
+  }
+
+  /** Two links can't both hold a default route of the same metric: step past a clash. */
+  private async addDefaultRoute(cfg: Ipv4Config): Promise<Ipv4Route> {
+    for (let bump = 0; ; bump++) {
+      const route: Ipv4Route = { destination: '0.0.0.0', prefixLength: 0, gateway: cfg.gateway!, metric: this.metric + bump, source: cfg.address };
+      try {
+        await this.platform.addRoute(this.ifname, route);
+        return route;
+      } catch (err) {
+        if (bump >= 16 || !(isNicupError(err) && /EEXIST/.test(err.message))) throw err;
+      }
+    }
+  }
+
+  /** Removes what we added. */
+  private async unapply(): Promise<void> {
+    const routes = this.routes;
+    const addresses = this.addresses;
+    this.routes = [];
+    this.addresses = [];
+    this.config = undefined;
+    for (const r of routes) await this.platform.removeRoute(this.ifname, r).catch((e: Error) => this.events.log(`remove route: ${e.message}`));
+    for (const a of addresses) await this.platform.removeAddress(this.ifname, a).catch((e: Error) => this.events.log(`remove address: ${e.message}`));
+  }
+
+  /** The link is gone: stop DHCP, remove what we added, remember the lease for INIT-REBOOT. */
+  suspend(): Promise<void> {
+    this.active = false;
+    const dhcp = this.dhcp;
+    this.dhcp = undefined;
+    return this.serial(async () => {
+      await dhcp?.stop();
+      await this.unapply();
+    });
+  }
+
+  /** Final: the same as suspend. */
+  stop(): Promise<void> {
+    return this.suspend();
+  }
+}

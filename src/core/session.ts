@@ -1,0 +1,229 @@
+/**
+ * One session per interface: the one state value, changed in one place (`transition`),
+ * the driver that brings the interface up, and the handles that users hold. Events are
+ * queued and delivered after the transition that made them, so user code never runs in
+ * the middle of a transition.
+ */
+import type { Platform, LinkInfo } from '../platform/contract.js';
+import type { Nic } from '../nic.js';
+import { NetState, Reason, stateName, type NetStateValue, type ReasonCode } from '../states.js';
+import type { Ipv4Config, StateChange } from './types.js';
+import type { Logger } from './log.js';
+
+/** What a driver reports to its session. */
+export interface DriverSink {
+  state(value: NetStateValue, reason: ReasonCode, detail?: string): void;
+  /** The interface's IPv4 configuration, or undefined when it has none. */
+  ipv4(config: Ipv4Config | undefined): void;
+  log(message: string): void;
+}
+
+/** Brings one interface up on a platform and keeps it up until stopped. */
+export interface Driver {
+  /** Begins bring-up; progress arrives through the sink. Never throws: failures become states. */
+  start(): void;
+  /** Stops and undoes everything the driver did. Never rejects. */
+  stop(): Promise<void>;
+  /** Asks a driver in a settled failure state to try again now (user or recovery). */
+  retry?(): void;
+}
+
+export interface DriverContext {
+  platform: Platform;
+  link: LinkInfo;
+  nic: Nic;
+  sink: DriverSink;
+  options: DriverOptions;
+}
+
+export type DriverFactory = (ctx: DriverContext) => Driver;
+
+export interface DriverOptions {
+  /** DHCP: first retransmission timeout. */
+  dhcpInitialTimeoutMs?: number;
+  /** DHCP: how long without a lease before DHCP is reported as given up (UNHAPPY). */
+  dhcpGiveUpMs?: number;
+  /** DHCP: shortest wait between REQUESTs while renewing (RFC 2131 §4.4.5 says 60 s). */
+  dhcpMinRenewRetryMs?: number;
+  /** Take over an interface another network manager runs (default: refuse). */
+  takeOver?: boolean;
+  /** Back-off after a failure, before trying again: first and maximum delay. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** Probe the offered address with ARP before using it (RFC 5227). Off by default for speed. */
+  arpProbe?: boolean;
+  /** Hostname sent in DHCP (option 12). */
+  hostname?: string;
+  /** A lease remembered from last time, for INIT-REBOOT. */
+  rememberLease?: boolean;
+  /** Route metric for the default route (interface priority). */
+  routeMetric?: number;
+}
+
+export type StateListener = (change: StateChange) => void;
+
+export class Session {
+  readonly ifname: string;
+  readonly kind: LinkInfo['kind'];
+  nic: Nic;
+  private value: NetStateValue = NetState.UNKNOWN;
+  private lastReason: ReasonCode = Reason.OPENED;
+  private config: Ipv4Config | undefined;
+  private driver: Driver | undefined;
+  private readonly listeners = new Set<StateListener>();
+  private readonly ipv4Listeners = new Set<(c: Ipv4Config | undefined) => void>();
+  private readonly queue: StateChange[] = [];
+  private draining = false;
+  private stopping: Promise<void> | undefined;
+  handles = 0;
+  closed = false;
+
+  constructor(
+    private readonly platform: Platform,
+    private link: LinkInfo,
+    nic: Nic,
+    private readonly factory: DriverFactory,
+    private readonly options: DriverOptions,
+    private readonly log: Logger,
+  ) {
+    this.ifname = link.name;
+    this.kind = link.kind;
+    this.nic = nic;
+  }
+
+  get state(): NetStateValue {
+    return this.value;
+  }
+  get reason(): ReasonCode {
+    return this.lastReason;
+  }
+  get ipv4(): Ipv4Config | undefined {
+    return this.config;
+  }
+
+  /** The one place the state changes. */
+  transition(value: NetStateValue, reason: ReasonCode, detail?: string): void {
+    if (value === this.value && reason === this.lastReason) return;
+    const previous = this.value;
+    this.value = value;
+    this.lastReason = reason;
+    this.log.debug(`${this.ifname}: ${stateName(previous)} -> ${stateName(value)} (${reason}${detail ? `: ${detail}` : ''})`);
+    const change: StateChange = {
+      interface: this.ifname,
+      state: value,
+      name: stateName(value) ?? 'UNKNOWN',
+      previous,
+      reason,
+      atMs: this.platform.clock.now(),
+    };
+    if (detail !== undefined) change.detail = detail;
+    this.queue.push(change);
+    this.scheduleDrain();
+  }
+
+  onChange(listener: StateListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  onIpv4(listener: (c: Ipv4Config | undefined) => void): () => void {
+    this.ipv4Listeners.add(listener);
+    return () => this.ipv4Listeners.delete(listener);
+  }
+
+  private scheduleDrain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    queueMicrotask(() => {
+      try {
+        while (this.queue.length > 0) {
+          const change = this.queue.shift()!;
+          for (const l of [...this.listeners]) {
+            try {
+              l(change);
+            } catch (err) {
+              // A throwing user callback must not stop delivery to the others.
+              this.log.error(`${this.ifname}: state listener threw: ${(err as Error)?.message ?? String(err)}`);
+              queueMicrotask(() => {
+                throw err;
+              });
+            }
+          }
+        }
+      } finally {
+        this.draining = false;
+      }
+    });
+  }
+
+  private makeSink(): DriverSink {
+    // A sink bound to one driver: once that driver is replaced or stopped, its late reports are ignored.
+    const owner = {};
+    this.sinkOwner = owner;
+    return {
+      state: (value, reason, detail) => {
+        if (this.sinkOwner === owner) this.transition(value, reason, detail);
+      },
+      ipv4: (c) => {
+        if (this.sinkOwner !== owner) return;
+        this.config = c;
+        for (const l of [...this.ipv4Listeners]) l(c);
+      },
+      log: (m) => this.log.debug(`${this.ifname}: ${m}`),
+    };
+  }
+  private sinkOwner: object | undefined;
+
+  start(reason: ReasonCode = Reason.OPENED): void {
+    this.transition(NetState.STARTING, reason);
+    this.driver = this.factory({ platform: this.platform, link: this.link, nic: this.nic, sink: this.makeSink(), options: this.options });
+    this.driver.start();
+  }
+
+  retry(): void {
+    this.driver?.retry?.();
+  }
+
+  /** Tears down and brings up afresh with a new NIC. */
+  async reconfigure(nic: Nic): Promise<void> {
+    const old = this.driver;
+    this.driver = undefined;
+    this.sinkOwner = undefined;
+    await old?.stop();
+    this.setIpv4(undefined);
+    if (this.closed) return;
+    this.nic = nic;
+    this.start(Reason.RECONFIGURED);
+  }
+
+  private setIpv4(c: Ipv4Config | undefined): void {
+    this.config = c;
+    for (const l of [...this.ipv4Listeners]) l(c);
+  }
+
+  /** Stops the driver, undoes its work, and reports the kind's STOPPED state. */
+  stop(reason: ReasonCode = Reason.CLOSED_BY_USER): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.closed = true;
+    const driver = this.driver;
+    this.driver = undefined;
+    this.sinkOwner = undefined;
+    this.stopping = (async () => {
+      await driver?.stop();
+      this.setIpv4(undefined);
+      this.transition(stoppedState(this.kind), reason);
+    })();
+    return this.stopping;
+  }
+}
+
+export function stoppedState(kind: LinkInfo['kind']): NetStateValue {
+  switch (kind) {
+    case 'wifi':
+      return NetState.WIFI_STOPPED;
+    case 'cell':
+      return NetState.CELLULAR_STOPPED;
+    default:
+      return NetState.ETHERNET_STOPPED;
+  }
+}
