@@ -15,6 +15,9 @@
  * - `staticconfig` takes `netmask`, `prefixLength`, or both when they agree.
  * - `wificonfig.wps: true` needs an open key (null, "" or absent): WPS push-button obtains
  *   the key from the access point, so a key beside it would be ambiguous.
+ * - As in impOS, `staticconfig.dns` (one or two) and `proxyconfig.type` are required.
+ * - An empty username or password means none. Proxy hostnames are lowercased.
+ * - Dotted quads are strict: no leading zeros, which inet_aton() would read as octal.
  */
 import { Buffer } from 'node:buffer';
 import { ArgumentError, NicError } from './errors.js';
@@ -207,8 +210,8 @@ function redactSecret(secret: string | { sealed: Uint8Array }): RedactedSecret {
 
 /**
  * True when a raw NIC names an interface and nothing else: the impOS form for attaching to
- * an interface that is already open. Keys whose value is undefined or null count as absent.
- * Does not validate the interface name (parseNic does).
+ * an interface that is already open. Known keys whose value is undefined or null count as
+ * absent; an unknown key makes it false. Does not validate the interface name (parseNic does).
  */
 export function isAttachOnly(input: unknown): boolean {
   let table: Map<string, unknown>;
@@ -219,6 +222,7 @@ export function isAttachOnly(input: unknown): boolean {
   }
   if (present(table, 'interface') === undefined) return false;
   for (const [key, value] of table) {
+    if (!(NIC_KEYS as readonly string[]).includes(key)) return false;
     if (key !== 'interface' && value !== undefined && value !== null) return false;
   }
   return true;
@@ -244,15 +248,11 @@ function parseInterfaceName(value: unknown): string {
   const rule = 'must be a Linux interface name (1–15 bytes; no "/", ":", spaces or control characters; not "." or "..") or an impOS alias such as "wl0", "eth0", "cell0"';
   if (value === undefined || value === null) throw new NicError(field, 'is required (e.g. "eth0", "wl0", "cell0")');
   const name = expectString(value, field);
-  if (name === '' || name === '.' || name === '..' || hasLoneSurrogate(name)) throw new NicError(field, rule);
+  if (name === '' || name === '.' || name === '..' || hasControl(name) || hasLoneSurrogate(name)) throw new NicError(field, rule);
   const bytes = Buffer.from(name, 'utf8');
-  if (bytes.length > 15) throw new NicError(field, rule);
-  for (const b of bytes) {
-    // Kernel isspace() includes 0xA0 (Latin-1 NBSP), which shows up inside UTF-8 sequences.
-    if (b < 0x21 || b === 0x7f || b === 0xa0 || b === 0x2f || b === 0x3a) throw new NicError(field, rule);
-    // C1 controls (U+0080–U+009F) encode as C2 80–C2 9F.
-  }
-  if (/[\u0080-\u009f]/.test(name)) throw new NicError(field, rule);
+  // Kernel isspace() also matches 0xA0 (Latin-1 NBSP), which occurs inside UTF-8 sequences ("à" is C3 A0).
+  const refused = (b: number) => b === 0x20 || b === 0xa0 || b === 0x2f || b === 0x3a;
+  if (bytes.length > 15 || bytes.some(refused)) throw new NicError(field, rule);
   return name;
 }
 
