@@ -35,3 +35,5 @@ export async function createNetwork(options: CreateNetworkOptions = {}): Promise
   const platform = await createPlatform({ ...options, logger });
   return Network.create(platform, { ...options, logger });
 }
+export { createImp, ImpInterface, ImpUdpSocket } from './imp-core.js';
+export type { Imp, ImpNet, ImpStateCallback, ImpReceiveCallback } from './imp-core.js';

@@ -184,6 +184,26 @@ export class NetInterface extends EventEmitter<NetInterfaceEvents> {
   }
 
   /**
+   * Opens a UDP socket at once (the impOS facade's openudp is synchronous): binds
+   * synchronously where the platform can, else in the background (errors as 'error' events).
+   */
+  openUdpNow(options: UdpSocketOptions = {}): UdpSocket {
+    this.assertOpen();
+    if (this.session.state !== NetState.CONNECTED) {
+      throw new InterfaceNotUpError(`${this.name}: openudp needs a CONNECTED interface`);
+    }
+    const socket = new UdpSocket(this.platform, this.session, options);
+    if (!socket.bindSync()) {
+      void socket.bindNow().catch((err: Error) => {
+        if (socket.listenerCount('error') > 0) socket.emit('error', err);
+      });
+    }
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    return socket;
+  }
+
+  /**
    * A DNS resolver that uses this interface's DNS servers and its address as the source.
    * nicup never rewrites the system's resolv.conf.
    */

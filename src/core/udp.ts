@@ -114,6 +114,26 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
     }
   }
 
+  /** @internal Binds at once where the platform can (the impOS facade must throw synchronously). */
+  bindSync(): boolean {
+    if (!this.platform.openUdpSync) return false;
+    try {
+      this.adopt(this.platform.openUdpSync(this.session.ifname, { port: this.#port, broadcast: true }));
+      return true;
+    } catch (err) {
+      this.#closed = true;
+      this.#unsubscribe();
+      throw err;
+    }
+  }
+
+  private adopt(t: UdpTransport): void {
+    this.#transport = t;
+    this.#port = t.localPort;
+    t.onMessage((d: Datagram) => this.emit('message', { ...d }));
+    t.onError((e) => this.emit('error', e));
+  }
+
   private rebind(): Promise<void> {
     if (this.#transport || this.#closed) return Promise.resolve();
     if (this.#binding) return this.#binding;
@@ -124,10 +144,7 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
           await t.close();
           return;
         }
-        this.#transport = t;
-        this.#port = t.localPort;
-        t.onMessage((d: Datagram) => this.emit('message', { ...d }));
-        t.onError((e) => this.emit('error', e));
+        this.adopt(t);
       } catch (err) {
         if (isNicupError(err, 'NICUP_PORT_IN_USE')) throw err;
         if (this.listenerCount('error') > 0 && this.session.state === NetState.CONNECTED) this.emit('error', err as Error);

@@ -165,6 +165,11 @@ export interface Platform {
   openDhcpSocket(name: string): Promise<UdpTransport>;
   /** A UDP socket bound to the device. */
   openUdp(name: string, options: UdpOptions): Promise<UdpTransport>;
+  /**
+   * The same, synchronously (socket, setsockopt and bind are synchronous system calls):
+   * the impOS facade's openudp() must throw at once for a port in use. Optional.
+   */
+  openUdpSync?(name: string, options: UdpOptions): UdpTransport;
 
   /** The name of another network manager that manages this link, if any (NetworkManager, systemd-networkd, dhcpcd, dhclient…). */
   detectManager?(name: string): Promise<string | undefined>;

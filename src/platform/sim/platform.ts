@@ -163,6 +163,10 @@ export class SimPlatform implements Platform {
   }
 
   async openUdp(name: string, options: UdpOptions): Promise<UdpTransport> {
+    return this.openUdpSync(name, options);
+  }
+
+  openUdpSync(name: string, options: UdpOptions): UdpTransport {
     const l = this.link(name);
     let port = options.port ?? 0;
     const taken = (p: number) => [...this.sockets].some((s) => s.link === name && s.port === p);
