@@ -93,14 +93,14 @@ export interface SupplicantStatus {
   malformedLines: number;
 }
 
-export type DecodeResult<T> = { ok: true; value: T } | { ok: false; why: string };
+export type ReplyResult<T> = { ok: true; value: T } | { ok: false; why: string };
 
 function lines(text: string): string[] {
   return text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
 
 /** Decodes a STATUS (or STATUS-VERBOSE) reply. */
-export function decodeStatus(text: unknown): DecodeResult<SupplicantStatus> {
+export function decodeStatus(text: unknown): ReplyResult<SupplicantStatus> {
   if (typeof text !== 'string') return { ok: false, why: 'reply is not text' };
   const trimmed = text.trim();
   if (trimmed === '' || trimmed === 'FAIL' || trimmed.startsWith('FAIL-') || trimmed === 'UNKNOWN COMMAND') {
@@ -171,7 +171,7 @@ export interface ScanResults {
 }
 
 /** Decodes a SCAN_RESULTS reply. Rows that do not parse are counted and skipped. */
-export function decodeScanResults(text: unknown): DecodeResult<ScanResults> {
+export function decodeScanResults(text: unknown): ReplyResult<ScanResults> {
   if (typeof text !== 'string') return { ok: false, why: 'reply is not text' };
   const all = lines(text);
   const header = all[0]?.trim();
