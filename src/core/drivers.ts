@@ -2,7 +2,9 @@
 import type { InterfaceKind } from '../nic.js';
 import type { DriverFactory } from './session.js';
 import { createEthernetDriver } from './ethernet-driver.js';
+import { createWifiDriver } from './wifi-driver.js';
 
 export const defaultDrivers: Partial<Record<InterfaceKind, DriverFactory>> = {
   ethernet: createEthernetDriver,
+  wifi: createWifiDriver,
 };

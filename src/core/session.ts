@@ -56,6 +56,8 @@ export interface DriverOptions {
   hostname?: string;
   /** A lease remembered from last time, for INIT-REBOOT. */
   rememberLease?: boolean;
+  /** WiFi: pin scans to these channels (e.g. [2412]); a full scan can take seconds. */
+  wifiFrequenciesMhz?: number[];
   /** Route metric for the default route (interface priority). */
   routeMetric?: number;
 }
