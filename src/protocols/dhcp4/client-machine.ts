@@ -380,6 +380,9 @@ export function step(state: ClientState, input: ClientInput, nowMs: number): Ste
         break;
     }
   }
+  // A deadline can be due already (a lease shorter than the exchange took, a zero decline
+  // wait): handle it now so the driver is never asked to arm a timer in the past.
+  runDueDeadlines(w);
   armTimer(w);
   return { state: w.s, actions: w.actions };
 }
