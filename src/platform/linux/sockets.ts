@@ -1,0 +1,276 @@
+/**
+ * UDP sockets bound to one device (SO_BINDTODEVICE): traffic leaves by that device
+ * whatever the routing table says, and only datagrams that arrived on it are received.
+ *
+ * Node's dgram cannot say where a datagram was sent to (unicast, subnet broadcast or
+ * 255.255.255.255), so these sockets are driven directly: socket/bind through libc,
+ * readiness from Node's own event loop (uv_poll, via koffi), and recvmsg(2) with
+ * IP_PKTINFO, whose ipi_addr is the destination address of the IP header. One socket
+ * bound to 0.0.0.0 thus receives unicast and both broadcasts and labels each one.
+ */
+import type { Datagram, UdpTransport } from '../contract.js';
+import { ArgumentError, ClosedError, InterfaceNotFoundError, NicupError, PermissionError, PlatformError, PortInUseError } from '../../errors.js';
+import { EACCES, EADDRINUSE, EADDRNOTAVAIL, EMSGSIZE, ENOBUFS, ENODEV, ENXIO, EPERM, errnoError, errnoName } from './errno.js';
+import { formatIpv4, requireIpv4 } from './ipv4.js';
+import {
+  AF_INET,
+  cmsgLayout,
+  decodeSockaddrIn,
+  EAGAIN,
+  EINTR,
+  encodeSockaddrIn,
+  int32Buffer,
+  IP_PKTINFO,
+  IPPROTO_IP,
+  libc,
+  pollFd,
+  recvArena,
+  SO_BINDTODEVICE,
+  SO_BROADCAST,
+  SO_REUSEADDR,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SOL_SOCKET,
+  type FdPoll,
+} from './libc.js';
+import { inNetns } from './netns.js';
+
+/** Datagrams read per readiness callback before yielding to the event loop. */
+const MAX_READS_PER_WAKEUP = 256;
+
+export interface OpenUdpParams {
+  /** Named network namespace the socket lives in. */
+  netns?: string;
+  device: string;
+  /** 0: an ephemeral port. */
+  port: number;
+  /** Local address to bind, as a number; 0 = INADDR_ANY. */
+  address: number;
+  broadcast: boolean;
+  reuseAddress: boolean;
+  /** Keep the Node event loop alive while the socket is open (dgram's default). */
+  ref: boolean;
+  /** For messages: "open DHCP socket on eth0". */
+  operation: string;
+  /** Called once when the socket closes. */
+  onClosed?: (t: LinuxUdpTransport) => void;
+}
+
+interface QueuedSend {
+  data: Uint8Array;
+  address: Buffer;
+  description: string;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+export class LinuxUdpTransport implements UdpTransport {
+  readonly localPort: number;
+  readonly device: string;
+  private readonly messageListeners = new Set<(d: Datagram) => void>();
+  private readonly errorListeners = new Set<(e: Error) => void>();
+  private readonly sendQueue: QueuedSend[] = [];
+  private readonly poll: FdPoll;
+  private closed = false;
+  private waitingWritable = false;
+
+  static open(p: OpenUdpParams): LinuxUdpTransport {
+    const c = libc();
+    const fd = inNetns(p.netns, () => c.socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (fd < 0) throw errnoError(`${p.operation}: socket`, c.errno());
+    try {
+      const setInt = (level: number, name: number, what: string) => {
+        if (c.setsockopt(fd, level, name, int32Buffer(1), 4) !== 0) throw errnoError(`${p.operation}: ${what}`, c.errno());
+      };
+      const dev = Buffer.from(`${p.device}\0`, 'utf8');
+      if (c.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, dev.length) !== 0) {
+        const errno = c.errno();
+        if (errno === ENODEV) throw new InterfaceNotFoundError(`${p.operation}: no interface named ${p.device}`);
+        if (errno === EPERM) throw new PermissionError(`${p.operation}: SO_BINDTODEVICE needs CAP_NET_RAW`);
+        throw errnoError(`${p.operation}: SO_BINDTODEVICE`, errno);
+      }
+      if (p.reuseAddress) setInt(SOL_SOCKET, SO_REUSEADDR, 'SO_REUSEADDR');
+      if (p.broadcast) setInt(SOL_SOCKET, SO_BROADCAST, 'SO_BROADCAST');
+      setInt(IPPROTO_IP, IP_PKTINFO, 'IP_PKTINFO');
+      if (c.bind(fd, encodeSockaddrIn(p.address, p.port), 16) !== 0) {
+        const errno = c.errno();
+        const where = `${formatIpv4(p.address)}:${p.port} on ${p.device}`;
+        if (errno === EADDRINUSE) throw new PortInUseError(`${p.operation}: port ${p.port} is in use (${where})`);
+        if (errno === EADDRNOTAVAIL) {
+          throw new ArgumentError(`address: ${formatIpv4(p.address)} is not an address of this host (${p.operation})`, { field: 'address' });
+        }
+        if (errno === EACCES) throw new PermissionError(`${p.operation}: port ${p.port} needs CAP_NET_BIND_SERVICE`);
+        throw errnoError(`${p.operation}: bind ${where}`, errno);
+      }
+      const name = Buffer.alloc(16);
+      const length = int32Buffer(16);
+      if (c.getsockname(fd, name, length) !== 0) throw errnoError(`${p.operation}: getsockname`, c.errno());
+      return new LinuxUdpTransport(fd, decodeSockaddrIn(name).port, p);
+    } catch (e) {
+      c.close(fd);
+      throw e;
+    }
+  }
+
+  private constructor(
+    private readonly fd: number,
+    localPort: number,
+    private readonly params: OpenUdpParams,
+  ) {
+    this.localPort = localPort;
+    this.device = params.device;
+    this.poll = pollFd(fd, (ev) => this.onReady(ev));
+    if (!params.ref) this.poll.unref();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  send(data: Uint8Array, port: number, address: string): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError(`send on ${this.device}: socket closed`));
+    let to: Buffer;
+    try {
+      if (!(data instanceof Uint8Array)) throw new ArgumentError('data: must be a Uint8Array or Buffer', { field: 'data' });
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new ArgumentError('port: must be an integer from 1 to 65535', { field: 'port' });
+      }
+      to = encodeSockaddrIn(requireIpv4(address, 'address'), port);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      this.sendQueue.push({ data, address: to, description: `send to ${address}:${port} on ${this.device}`, resolve, reject });
+      this.flushSends();
+    });
+  }
+
+  onMessage(listener: (d: Datagram) => void): void {
+    this.messageListeners.add(listener);
+  }
+
+  onError(listener: (e: Error) => void): void {
+    this.errorListeners.add(listener);
+  }
+
+  /** Lets the process exit while the socket is open (or not): dgram's ref/unref. */
+  ref(): void {
+    if (!this.closed) this.poll.ref();
+  }
+  unref(): void {
+    if (!this.closed) this.poll.unref();
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    // Stop polling before closing: uv_poll must not watch a descriptor that may be reused.
+    this.poll.close();
+    libc().close(this.fd);
+    for (const q of this.sendQueue.splice(0)) q.reject(new ClosedError(`${q.description}: socket closed`));
+    this.messageListeners.clear();
+    this.errorListeners.clear();
+    this.params.onClosed?.(this);
+    return Promise.resolve();
+  }
+
+  private onReady(ev: { readable: boolean; writable: boolean }): void {
+    if (this.closed) return;
+    if (ev.writable) this.flushSends();
+    if (ev.readable) this.drain();
+  }
+
+  private flushSends(): void {
+    const c = libc();
+    while (!this.closed && this.sendQueue.length > 0) {
+      const q = this.sendQueue[0]!;
+      const n = c.sendto(this.fd, q.data, q.data.byteLength, 0, q.address, 16);
+      if (n < 0) {
+        const errno = c.errno();
+        if (errno === EINTR) continue;
+        if (errno === EAGAIN || errno === ENOBUFS) {
+          this.wantWritable(true);
+          return;
+        }
+        this.sendQueue.shift();
+        q.reject(sendError(q.description, errno));
+        continue;
+      }
+      this.sendQueue.shift();
+      q.resolve();
+    }
+    this.wantWritable(false);
+  }
+
+  private wantWritable(on: boolean): void {
+    if (on === this.waitingWritable || this.closed) return;
+    this.waitingWritable = on;
+    this.poll.start({ readable: true, writable: on }, (ev) => this.onReady(ev));
+  }
+
+  private drain(): void {
+    const c = libc();
+    const a = recvArena();
+    const { headerSize, lengthSize } = cmsgLayout();
+    for (let i = 0; i < MAX_READS_PER_WAKEUP && !this.closed; i++) {
+      a.reset();
+      const n = c.recvmsg(this.fd, a.msghdr, 0);
+      if (n < 0) {
+        const errno = c.errno();
+        if (errno === EINTR) continue;
+        if (errno !== EAGAIN) this.emitError(new PlatformError(`receive on ${this.device}: ${errnoName(errno)}`));
+        return;
+      }
+      const data = Buffer.from(a.view.subarray(a.dataOffset, a.dataOffset + n));
+      const from = decodeSockaddrIn(a.view.subarray(a.nameOffset, a.nameOffset + 16));
+      let toAddress: string | undefined;
+      const control = a.view.subarray(a.controlOffset, a.controlOffset + a.controlLength());
+      for (let off = 0; off + headerSize <= control.length; ) {
+        const len = lengthSize === 8 ? Number(control.readBigUInt64LE(off)) : control.readUInt32LE(off);
+        if (len < headerSize || off + len > control.length) break;
+        const level = control.readInt32LE(off + lengthSize);
+        const type = control.readInt32LE(off + lengthSize + 4);
+        // struct in_pktinfo { int ipi_ifindex; in_addr ipi_spec_dst; in_addr ipi_addr; }
+        if (level === IPPROTO_IP && type === IP_PKTINFO && len >= headerSize + 12) {
+          toAddress = formatIpv4(control.readUInt32BE(off + headerSize + 8));
+        }
+        off += (len + lengthSize - 1) & ~(lengthSize - 1);
+      }
+      const d: Datagram = {
+        data,
+        fromAddress: formatIpv4(from.address),
+        fromPort: from.port,
+        toAddress: toAddress ?? '0.0.0.0',
+        toPort: this.localPort,
+      };
+      for (const l of this.messageListeners) {
+        try {
+          l(d);
+        } catch (err) {
+          process.nextTick(() => {
+            throw err;
+          });
+        }
+      }
+    }
+  }
+
+  private emitError(e: Error): void {
+    for (const l of this.errorListeners) l(e);
+  }
+}
+
+function sendError(description: string, errno: number): NicupError {
+  switch (errno) {
+    case EACCES:
+      return new ArgumentError(`address: sending to a broadcast address needs a socket opened with broadcast (${description})`, { field: 'address' });
+    case EMSGSIZE:
+      return new ArgumentError(`data: too large for one datagram (${description})`, { field: 'data' });
+    case ENODEV:
+    case ENXIO:
+      return new InterfaceNotFoundError(`${description}: the interface is gone (${errnoName(errno)})`);
+    default:
+      return errnoError(description, errno);
+  }
+}
