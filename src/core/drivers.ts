@@ -3,8 +3,10 @@ import type { InterfaceKind } from '../nic.js';
 import type { DriverFactory } from './session.js';
 import { createEthernetDriver } from './ethernet-driver.js';
 import { createWifiDriver } from './wifi-driver.js';
+import { createCellDriver } from './cell-driver.js';
 
 export const defaultDrivers: Partial<Record<InterfaceKind, DriverFactory>> = {
   ethernet: createEthernetDriver,
   wifi: createWifiDriver,
+  cell: createCellDriver,
 };

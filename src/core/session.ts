@@ -58,6 +58,8 @@ export interface DriverOptions {
   rememberLease?: boolean;
   /** WiFi: pin scans to these channels (e.g. [2412]); a full scan can take seconds. */
   wifiFrequenciesMhz?: number[];
+  /** Cellular: AT timing overrides (tests shorten them). */
+  modemTiming?: Partial<import('../protocols/at/modem-machine.js').ModemTiming>;
   /** Route metric for the default route (interface priority). */
   routeMetric?: number;
 }
