@@ -278,7 +278,6 @@ export class Lab {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', () => resolve({ code: -1, signal: null }));
     });
-    let entry: { child: ChildProcess; handle: LabProcess } | undefined;
     const handle: LabProcess = {
       pid: child.pid ?? -1,
       ns,
@@ -293,10 +292,10 @@ export class Lab {
           await exited;
           clearTimeout(timer);
         }
-        if (entry) this.processes.delete(entry);
+        this.processes.delete(entry);
       },
     };
-    entry = { child, handle };
+    const entry = { child, handle };
     this.processes.add(entry);
     return handle;
   }

@@ -121,7 +121,6 @@ export class LinuxPlatform implements Platform {
 
   /** Linux extra: the link's packet and byte counters (IFLA_STATS64). */
   async getLinkStats(name: string): Promise<LinkStats> {
-    const rtnl = this.open(`get counters of ${name}`);
     const l = await this.requireLink(name, `get counters of ${name}`);
     return l.stats ?? { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0 };
   }

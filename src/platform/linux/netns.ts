@@ -38,14 +38,18 @@ export function inNetns<T>(netns: string | undefined, create: () => T): T {
       const message = `enter netns ${netns}: setns failed (errno ${errno})`;
       throw errno === 1 ? new PermissionError(`${message}; needs CAP_SYS_ADMIN`) : new PlatformError(message);
     }
+    let outcome: { value: T } | { error: unknown };
     try {
-      return create();
-    } finally {
-      if (c.setns(home, CLONE_NEWNET) !== 0) {
-        // The thread would stay in the wrong namespace: nothing after this can be trusted.
-        throw new PlatformError(`leave netns ${netns}: setns back failed (errno ${c.errno()})`);
-      }
+      outcome = { value: create() };
+    } catch (e) {
+      outcome = { error: e };
     }
+    if (c.setns(home, CLONE_NEWNET) !== 0) {
+      // The thread would stay in the wrong namespace: nothing after this can be trusted.
+      throw new PlatformError(`leave netns ${netns}: setns back failed (errno ${c.errno()})`);
+    }
+    if ('error' in outcome) throw outcome.error;
+    return outcome.value;
   } finally {
     closeSync(target);
     if (home !== undefined) closeSync(home);
