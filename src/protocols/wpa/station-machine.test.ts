@@ -405,3 +405,76 @@ describe('robustness', () => {
     assert.deepEqual(createStation({ wrongKeyLimit: 5, notFoundLimit: 1 }).config, { wrongKeyLimit: 5, notFoundLimit: 1 });
   });
 });
+
+describe('lines captured from wpa_supplicant v2.10', () => {
+  // wpa_supplicant -D wired on a veth in a throw-away network namespace, key_mgmt NONE,
+  // ap_scan=0: ATTACH, ADD_NETWORK, SET_NETWORK, SELECT_NETWORK, DISCONNECT, SIGTERM.
+  // Event datagrams carry no trailing newline.
+  const captured = [
+    '<3>CTRL-EVENT-NETWORK-ADDED 0',
+    '<3>Associated with 01:80:c2:00:00:03',
+    '<3>CTRL-EVENT-CONNECTED - Connection to 01:80:c2:00:00:03 completed [id=0 id_str=]',
+    '<3>CTRL-EVENT-SUBNET-STATUS-UPDATE status=0',
+  ];
+
+  test('join, link up, stop, terminate', () => {
+    const r = run();
+    feed(r, { type: 'start', networkId: 0 });
+    assert.deepEqual(effects(feed(r, ...captured)), [
+      `state ${NetState.WIFI_JOINING} ${Reason.WIFI_ASSOCIATING}`,
+      `state ${NetState.WIFI_LINK_UP} ${Reason.WIFI_ASSOCIATED}`,
+      'link-up 01:80:c2:00:00:03 0',
+    ]);
+    assert.equal(r.state.stats.unknown, 2);
+    assert.deepEqual(effects(feed(r, { type: 'stop' })), [
+      'cmd DISCONNECT',
+      'link-down',
+      `state ${NetState.WIFI_STOPPED} ${Reason.CLOSED_BY_USER}`,
+    ]);
+    assert.deepEqual(
+      effects(
+        feed(
+          r,
+          '<3>CTRL-EVENT-DISCONNECTED bssid=01:80:c2:00:00:03 reason=3 locally_generated=1',
+          '<3>CTRL-EVENT-DSCP-POLICY clear_all',
+          '<3>CTRL-EVENT-NETWORK-REMOVED 0',
+          '<3>CTRL-EVENT-TERMINATING ',
+        ),
+      ),
+      [],
+    );
+  });
+
+  test('the same link reached through STATUS alone', () => {
+    const r = run();
+    feed(r, { type: 'start', networkId: 0 });
+    const reply = [
+      'bssid=01:80:c2:00:00:03',
+      'freq=0',
+      'ssid=Network',
+      'id=0',
+      'mode=station',
+      'pairwise_cipher=NONE',
+      'group_cipher=NONE',
+      'key_mgmt=NONE',
+      'wpa_state=COMPLETED',
+      'address=a2:c8:cd:0b:a5:98',
+      'uuid=6d23f6b9-dde3-564f-8f29-918284e5c635',
+      '',
+    ].join('\n');
+    assert.deepEqual(effects(feed(r, status(reply))), [
+      `state ${NetState.WIFI_LINK_UP} ${Reason.WIFI_ASSOCIATED}`,
+      'link-up 01:80:c2:00:00:03 0',
+    ]);
+  });
+});
+
+test('a wrong key after WPS disables the network the supplicant created', () => {
+  const r = run({ wrongKeyLimit: 1 });
+  feed(r, { type: 'start-wps' }, '<3>WPS-SUCCESS ', L.trying);
+  assert.deepEqual(effects(feed(r, L.tempDisabled('WRONG_KEY', 1, 3))), [
+    'cmd DISABLE_NETWORK 3',
+    `state ${NetState.WIFI_STOPPED_UNHAPPY} ${Reason.WRONG_KEY}`,
+  ]);
+  assert.deepEqual(effects(feed(r, { type: 'retry' })), ['cmd ENABLE_NETWORK 3', `state ${NetState.WIFI_SCANNING} ${Reason.RETRY}`]);
+});

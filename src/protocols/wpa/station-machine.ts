@@ -258,9 +258,11 @@ function onTempDisabled(st: Step, e: Extract<WpaEvent, { type: 'ssid-temp-disabl
   }
   if (e.reason === 'WRONG_KEY') {
     s.wrongKeyCount += 1;
-    if (s.wrongKeyCount >= s.config.wrongKeyLimit && s.networkId !== undefined) {
-      st.log(`wifi wrong key ${s.wrongKeyCount}/${s.config.wrongKeyLimit}: disabling network ${s.networkId}`);
-      const id = s.networkId;
+    if (s.wrongKeyCount >= s.config.wrongKeyLimit) {
+      // After WPS the network is the one the supplicant created: take its id.
+      const id = s.networkId ?? e.networkId;
+      s.networkId = id;
+      st.log(`wifi wrong key ${s.wrongKeyCount}/${s.config.wrongKeyLimit}: disabling network ${id}`);
       st.command(() => disableNetwork(id));
       s.disabledByUs = true;
       unhappy(st, Reason.WRONG_KEY);
