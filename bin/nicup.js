@@ -38,4 +38,5 @@ if (existsSync(fileURLToPath(built))) {
   fail('no build found (dist/cli/main.js) and no source (src/cli/main.ts); run "npm install" and "npm run build"');
 }
 
+if (typeof cli?.runCli !== 'function') fail('the CLI module has no runCli(); run "npm run build"');
 await cli.runCli(process.argv.slice(2));

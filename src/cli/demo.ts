@@ -1,19 +1,17 @@
 /**
- * `nicup demo`: picks the demo's path. The simulator in virtual time is the default
- * everywhere (it needs nothing and changes nothing). An explicit `--platform linux` (or
- * NICUP_PLATFORM=linux) asks for the real lab — network namespaces with a DHCP server and
- * an echo host, built as root — which arrives with the Linux Ethernet work; until then it
- * says so and runs the simulator.
+ * `nicup demo`: picks the demo's path by the platform choice (--platform, NICUP_PLATFORM,
+ * else linux as root or with CAP_NET_ADMIN). On linux: the real lab — network namespaces
+ * with a DHCP server and an echo host — which arrives with the Linux Ethernet work; until
+ * then, and wherever the lab cannot run, it says so and runs the simulator in virtual time.
  */
 import type { Context } from './context.js';
-import { resolveScenario } from './context.js';
+import { resolvePlatform, resolveScenario } from './context.js';
 import { runSimDemo } from './demo-sim.js';
 
 export type DemoPath = 'sim' | 'linux-lab';
 
 export function chooseDemoPath(ctx: Context): DemoPath {
-  const requested = ctx.global.platform ?? (ctx.io.env.NICUP_PLATFORM || undefined);
-  return requested === 'linux' ? 'linux-lab' : 'sim';
+  return resolvePlatform(ctx).name === 'linux' ? 'linux-lab' : 'sim';
 }
 
 export async function runDemo(ctx: Context): Promise<number> {
