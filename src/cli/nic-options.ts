@@ -9,7 +9,7 @@
  */
 import { open as openFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { DriverOptions } from '../index.js';
+import { parseNic, type DriverOptions } from '../index.js';
 import { UsageError } from './cli-errors.js';
 import type { Context } from './context.js';
 
@@ -71,6 +71,8 @@ export async function buildNic(iface: string, flags: NicFlags, ctx: Context): Pr
   if (proxy) nic.proxyconfig = proxy;
   const cell = await cellConfig(flags, ctx);
   if (cell) nic.cellconfig = cell;
+  // Checked here too, so a bad NIC is a usage error before any platform is touched.
+  parseNic(nic);
   return { nic, driver: flags.takeOver ? { takeOver: true } : {} };
 }
 
