@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/lab/vm/out/**', 'test/lab/vm/cache/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test/lab/vm/out/**', 'test/lab/vm/cache/**', 'bench/results/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,7 +8,7 @@
  * (impOS 47 refuses even an identical NIC; nicup fixes that known issue.)
  */
 import type { Platform, LinkInfo, Disposable } from '../platform/contract.js';
-import { parseNic, checkApplicable, nicEquals, isAttachOnly, type Nic, type InterfaceKind } from '../nic.js';
+import { parseNic, checkApplicable, nicEquals, isAttachOnly, type InterfaceKind } from '../nic.js';
 import { InterfaceBusyError, InterfaceNotFoundError, NotSupportedError } from '../errors.js';
 import { Session, type DriverFactory, type DriverOptions } from './session.js';
 import { NetInterface } from './interface.js';
