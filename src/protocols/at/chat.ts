@@ -13,7 +13,7 @@ import { createLineCodec, decodeLines } from './line-codec.js';
 import type { LineCodecState } from './line-codec.js';
 import { classifyLine, isSuccess } from './response-parser.js';
 import type { FinalResult, Urc } from './response-parser.js';
-import { SecretText, isSecretCommand, redactCommand, redactResponseLine } from './redact.js';
+import { SecretText, containsSecretCommand, isSecretCommand, redactCommand, redactResponseLine } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn';
 
@@ -249,13 +249,19 @@ function onLine(d: Draft, line: string, nowMs: number, actions: ChatAction[]): v
   const cmd = d.inFlight;
   const context = cmd ? (cmd.expect === undefined ? { command: reveal(cmd.text) } : { command: reveal(cmd.text), expect: cmd.expect }) : {};
   const cls = classifyLine(line, context);
-  // An echo of a secret command is the secret: it is never logged, whatever it matched.
-  if (cls.kind === 'echo' || isSecretCommand(line)) {
+  // An echo of a secret command is the secret: it is neither logged nor kept, even when
+  // line noise hides it from the echo test. Finals are kept: they end the command.
+  const secretEcho = containsSecretCommand(line) || (cmd?.secret === true && containsSecretArgument(line, cmd.text));
+  if (cls.kind === 'echo' || (secretEcho && cls.kind !== 'final')) {
     d.stats.echoes++;
     actions.push({ type: 'log', level: 'debug', message: '<- (echo)' });
     return;
   }
-  if (cls.kind !== 'empty') actions.push({ type: 'log', level: 'debug', message: `<- ${redactResponseLine(line.trim())}` });
+  if (cls.kind !== 'empty') {
+    // A garbled echo of the secret in flight must not reach the log either.
+    const withheld = secretEcho;
+    actions.push({ type: 'log', level: 'debug', message: withheld ? '<- (line withheld: may echo a secret)' : `<- ${redactResponseLine(line.trim())}` });
+  }
   switch (cls.kind) {
     case 'empty':
       return;
@@ -280,6 +286,15 @@ function onLine(d: Draft, line: string, nowMs: number, actions: ChatAction[]): v
       actions.push({ type: 'log', level: 'warn', message: `final result with no command in flight: ${cls.final.kind}` });
       return;
   }
+}
+
+/** Whether a line holds the arguments of a secret command (the PIN digits, say). */
+function containsSecretArgument(line: string, text: string | SecretText): boolean {
+  const full = reveal(text);
+  const eq = full.indexOf('=');
+  const argument = (eq >= 0 ? full.slice(eq + 1) : full).replace(/"/g, '');
+  // Short arguments ("1" in AT+QICSGP=1, a read) would match any line and hide nothing.
+  return argument.length >= 4 && (line.includes(argument) || line.replace(/"/g, '').includes(argument));
 }
 
 function onTimer(d: Draft, nowMs: number, actions: ChatAction[]): void {

@@ -4,7 +4,7 @@
  * drives an embedded chat core and merges the chat's command deadline with its own
  * (polls, back-off, registration timeout) into the one timer the driver owns.
  *
- *   start → PINGING 300: AT until OK (pingAttempts), then ATE0V1, AT+CMEE=1
+ *   start → PINGING 300: AT until OK (pingAttempts), then ATE0, AT+CMEE=1
  *         → AT+CPIN?  READY → REGISTERING 303
  *                     SIM PIN → WAITING_FOR_SIM 301 (sim-pin-required), AT+CPIN="…" once
  *                     missing → WAITING_FOR_SIM 301 (sim-missing), poll with back-off
@@ -17,8 +17,9 @@
  * Failures go to CELLULAR_STOPPED_UNHAPPY 306 with a reason and, unless retrying could do
  * harm or cannot help (wrong PIN: each try burns one of the SIM's three; PUK; no PIN
  * configured), start over after an exponential back-off. stop → CELLULAR_STOPPED 305.
- * The PIN is sent at most once per SIM prompt and never again after the SIM refused it
- * or its outcome was unknown (timeout).
+ * The PIN is never sent again unless the SIM accepted it before: not after a refusal,
+ * a timeout or "SIM busy" (each may have cost a try), nor when the SIM asks again right
+ * after an OK (an OK that cannot be trusted).
  */
 import { ArgumentError } from '../../errors.js';
 import { NetState, Reason, stateName } from '../../states.js';
@@ -148,6 +149,9 @@ export type ModemAction =
   | { type: 'urc'; urc: Urc }
   | { type: 'log'; level: LogLevel; message: string };
 
+/** Timeouts in a row (outside pinging, which counts its own) that make a modem silent. */
+const SILENT_AFTER_TIMEOUTS = 3;
+
 type Purpose =
   | 'ping'
   | 'echo-off'
@@ -205,6 +209,8 @@ export interface ModemState {
   readonly pinSentThisCycle: boolean;
   /** Consecutive failures, for the back-off; reset once CONNECTED. */
   readonly failures: number;
+  /** Command timeouts in a row; SILENT_AFTER_TIMEOUTS of them → modem-silent. */
+  readonly unansweredCommands: number;
   readonly registration: Readonly<Record<RegistrationDomain, Readonly<DomainRegistration>>>;
   readonly stats: Readonly<ModemStats>;
 }
@@ -248,6 +254,7 @@ export function createModemMachine(config: ModemConfig): ModemState {
     pinState: 'unused',
     pinSentThisCycle: false,
     failures: 0,
+    unansweredCommands: 0,
     registration: freshRegistration(),
     stats: { droppedBytes: 0, failures: 0 },
   };
@@ -349,9 +356,16 @@ function handleChatAction(ctx: Ctx, a: ChatAction): void {
       onUrc(ctx, a.urc);
       return;
     case 'result':
+      ctx.d.unansweredCommands = 0;
       onOutcome(ctx, a.id, { final: a.final, lines: a.lines });
       return;
     case 'timeout':
+      ctx.d.unansweredCommands++;
+      // A modem that stops answering mid-sequence is silent, whatever the step.
+      if (ctx.d.unansweredCommands >= SILENT_AFTER_TIMEOUTS && ctx.d.phase !== 'pinging' && ctx.d.phase !== 'entering-pin') {
+        fail(ctx, Reason.MODEM_SILENT, true);
+        return;
+      }
       onOutcome(ctx, a.id, { lines: a.lines });
       return;
     case 'rejected':
@@ -511,6 +525,7 @@ function startCycle(ctx: Ctx, reason: ReasonCode): void {
   const { d } = ctx;
   resetChat(ctx);
   d.pingsSent = 0;
+  d.unansweredCommands = 0;
   d.pingAnswered = false;
   d.simPolls = 0;
   d.simErrors = 0;
@@ -538,8 +553,8 @@ function onOutcome(ctx: Ctx, id: string, outcome: CommandOutcome): void {
     case 'ping':
       if (ok) {
         enter(ctx, 'configuring');
-        // V.250 §6.2.4/§6.2.6: no echo, verbose results; the chat copes if refused.
-        send(ctx, 'echo-off', 'ATE0V1', timing.commandTimeoutMs);
+        // V.250 §6.2.4: echo off. The chat drops echoes anyway, should this be refused.
+        send(ctx, 'echo-off', 'ATE0', timing.commandTimeoutMs);
         return;
       }
       if (outcome.final) d.pingAnswered = true;
@@ -661,8 +676,12 @@ function enterPin(ctx: Ctx): void {
   // Each wrong try burns one of the SIM's (usually three) tries; the third blocks it.
   if (d.pinState === 'rejected') return fail(ctx, Reason.SIM_PIN_WRONG, false);
   if (d.pinState === 'uncertain') return fail(ctx, Reason.MODEM_ERROR, false);
-  // Taken, yet the SIM still asks: something else is wrong; never loop on the PIN.
-  if (d.pinSentThisCycle) return fail(ctx, Reason.MODEM_ERROR, true);
+  // "Accepted", yet the SIM asks again at once: that OK cannot be trusted (noise, a
+  // modem reset), so neither can the PIN. Settle rather than risk a try.
+  if (d.pinSentThisCycle) {
+    d.pinState = 'uncertain';
+    return fail(ctx, Reason.MODEM_ERROR, false);
+  }
   setNetState(ctx, NetState.CELLULAR_WAITING_FOR_SIM, Reason.SIM_PIN_REQUIRED);
   enter(ctx, 'entering-pin');
   d.pinSentThisCycle = true;
@@ -675,12 +694,10 @@ function onPinOutcome(ctx: Ctx, outcome: CommandOutcome): void {
   const final = outcome.final;
   if (final?.kind === 'ok') {
     d.pinState = 'accepted';
-  } else if (final === undefined) {
-    // No answer: the SIM may or may not have counted a try. Do not risk another.
+  } else if (final === undefined || (final.kind === 'cme-error' && final.code === CmeError.SIM_BUSY)) {
+    // No answer, or "busy": the SIM may or may not have counted a try. Do not risk
+    // another; +CPIN? will tell whether it took this one.
     if (d.pinState !== 'accepted') d.pinState = 'uncertain';
-  } else if (final.kind === 'cme-error' && final.code === CmeError.SIM_BUSY) {
-    // The SIM did not look at the PIN.
-    d.pinSentThisCycle = false;
   } else if (final.kind === 'cme-error' && final.code === CmeError.SIM_PUK_REQUIRED) {
     d.pinState = 'rejected';
     return fail(ctx, Reason.SIM_PUK_REQUIRED, false);

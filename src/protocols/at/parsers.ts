@@ -173,7 +173,7 @@ export function parseCpin(line: string): SimStatus | undefined {
   if (code === 'READY') return { kind: 'ready' };
   if (cpinCodes.has(code)) {
     const lock = code as CpinCode;
-    return lock.endsWith('PUK') ? { kind: 'puk-required', lock } : { kind: 'pin-required', lock };
+    return lock.includes('PUK') ? { kind: 'puk-required', lock } : { kind: 'pin-required', lock };
   }
   if (code === 'NOT INSERTED' || code === 'SIM REMOVED' || code === 'NO SIM') return { kind: 'missing' };
   if (code === 'NOT READY') return { kind: 'busy' };

@@ -28,13 +28,21 @@ export class SecretText {
  * PDP credentials (+CGAUTH, TS 27.007 §10.1.31) and the vendor forms of the same
  * (Quectel +QICSGP, SIMCom +CSTT, Qualcomm $QCPDPP, Huawei ^AUTHDATA, u-blox +UPSD).
  */
-const SECRET_COMMAND = /^\s*AT\s*(?:\+CPIN2?|\+CPWD|\+CLCK|\+CGAUTH|\+QICSGP|\+CSTT|\$QCPDPP|\^AUTHDATA|\+UPSD)\s*=/i;
+const SECRET_COMMAND_BODY = String.raw`AT\s*(?:\+CPIN2?|\+CPWD|\+CLCK|\+CGAUTH|\+QICSGP|\+CSTT|\$QCPDPP|\^AUTHDATA|\+UPSD)\s*=`;
+const SECRET_COMMAND = new RegExp(`^\\s*${SECRET_COMMAND_BODY}`, 'i');
+/** The same, anywhere in a line: an echo can arrive behind line noise. */
+const SECRET_COMMAND_ANYWHERE = new RegExp(SECRET_COMMAND_BODY, 'i');
 
 /** Read responses that echo credentials back (vendor context commands). */
 const SECRET_RESPONSE = /^\s*(\+QICSGP|\+CSTT|\$QCPDPP|\^AUTHDATA|\+UPSD|\+CGAUTH)\s*:/i;
 
 export function isSecretCommand(command: string): boolean {
   return SECRET_COMMAND.test(command);
+}
+
+/** A secret command anywhere in a received line (an echo behind noise). */
+export function containsSecretCommand(line: string): boolean {
+  return SECRET_COMMAND_ANYWHERE.test(line);
 }
 
 /**
@@ -52,6 +60,7 @@ export function redactCommand(command: string, secret = false): string {
 export function redactResponseLine(line: string): string {
   const m = SECRET_RESPONSE.exec(line);
   if (m) return `${m[1] ?? ''}: ****`;
-  if (isSecretCommand(line)) return redactCommand(line, true);
+  const c = SECRET_COMMAND_ANYWHERE.exec(line);
+  if (c) return `${line.slice(0, c.index + c[0].length)}****`;
   return line;
 }
