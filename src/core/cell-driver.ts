@@ -12,7 +12,7 @@ import type { TimerHandle } from './clock.js';
 import { createModemMachine, stepModem, type ModemAction, type ModemInput, type ModemState } from '../protocols/at/modem-machine.js';
 import { DEFAULT_ROUTE_METRIC } from './ip-configurator.js';
 import { Backoff } from './backoff.js';
-import { SealedKeyError } from '../errors.js';
+import { openSealedText } from './sealed-hook.js';
 
 export function createCellDriver(ctx: DriverContext): Driver {
   return new CellDriver(ctx);
@@ -35,20 +35,31 @@ class CellDriver implements Driver {
     this.backoff = new Backoff(ctx.options.retryInitialMs ?? 2000, ctx.options.retryMaxMs ?? 300_000);
   }
 
+  private pin: string | undefined;
+  private password: string | undefined;
+
   start(): void {
+    void this.begin();
+  }
+
+  private async begin(): Promise<void> {
     const { sink, nic } = this.ctx;
     const cell = nic.cellconfig;
-    if (cell && (typeof cell.pin === 'object' || typeof cell.password === 'object')) {
-      sink.state(NetState.CELLULAR_STOPPED_UNHAPPY, Reason.CONFIG_FAILED, new SealedKeyError('cellconfig: sealed PINs and passwords need the per-device key, which is not set up on this host').message);
-      return;
-    }
     try {
-      this.machine = createModemMachine({ apn: cell?.apn ?? '', ...(typeof cell?.pin === 'string' ? { pin: cell.pin } : {}), ...(this.ctx.options.modemTiming ? { timing: this.ctx.options.modemTiming } : {}) });
+      // Sealed secrets are opened here, once; they live only in this driver's memory.
+      this.pin = cell?.pin === undefined ? undefined : typeof cell.pin === 'string' ? cell.pin : await openSealedText(cell.pin.sealed, 'cellconfig.pin');
+      this.password = cell?.password === undefined ? undefined : typeof cell.password === 'string' ? cell.password : await openSealedText(cell.password.sealed, 'cellconfig.password');
+      this.machine = this.newMachine();
     } catch (err) {
       sink.state(NetState.CELLULAR_STOPPED_UNHAPPY, Reason.CONFIG_FAILED, (err as Error).message);
       return;
     }
-    void this.openPort();
+    if (!this.stopped) await this.openPort();
+  }
+
+  private newMachine(): ModemState {
+    const cell = this.ctx.nic.cellconfig;
+    return createModemMachine({ apn: cell?.apn ?? '', ...(this.pin !== undefined ? { pin: this.pin } : {}), ...(this.ctx.options.modemTiming ? { timing: this.ctx.options.modemTiming } : {}) });
   }
 
   private async openPort(): Promise<void> {
@@ -89,7 +100,8 @@ class CellDriver implements Driver {
     this.reopen = clock.setTimeout(() => {
       this.reopen = undefined;
       if (!this.stopped && !this.port) {
-        this.machine = this.machine && createModemMachine({ apn: this.ctx.nic.cellconfig?.apn ?? '', ...(typeof this.ctx.nic.cellconfig?.pin === 'string' ? { pin: this.ctx.nic.cellconfig.pin } : {}) });
+        // A fresh machine would send the PIN again: keep the old one when the SIM refused it.
+        if (this.machine && this.machine.pinState !== 'rejected' && this.machine.pinState !== 'uncertain') this.machine = this.newMachine();
         void this.openPort();
       }
     }, this.backoff.next());
@@ -154,7 +166,7 @@ class CellDriver implements Driver {
         device: this.device,
         usePeerDns: true,
         ...(cell?.username ? { username: cell.username } : {}),
-        ...(typeof cell?.password === 'string' ? { password: cell.password } : {}),
+        ...(this.password !== undefined ? { password: this.password } : {}),
       });
       this.ppp = ppp;
       ppp.onExit((code, reason) => {

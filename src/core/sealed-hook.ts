@@ -1,11 +1,12 @@
 /**
- * Opening keys sealed with the per-device key. The sealing module (issue: sealed
- * credentials) installs the opener; until then a sealed key is refused with a clear error.
+ * Opening secrets sealed with the per-device key. By default src/sealing.ts opens them
+ * with the key file it finds (NICUP_KEY_FILE or /var/lib/nicup/device.key); a program
+ * with its own key file calls installSealing({ keyFile }).
  */
-import { SealedKeyError } from '../errors.js';
 import type { WifiKey } from '../nic.js';
 
-type Opener = (blob: Uint8Array) => Promise<string>;
+export type SealedFieldName = 'wificonfig.key' | 'proxyconfig.password' | 'cellconfig.pin' | 'cellconfig.password';
+type Opener = (blob: Uint8Array, field: SealedFieldName) => Promise<string>;
 let opener: Opener | undefined;
 
 /** @internal installed by the sealing module. */
@@ -13,9 +14,15 @@ export function setSealedOpener(fn: Opener | undefined): void {
   opener = fn;
 }
 
+/** Opens a sealed secret of one field. */
+export async function openSealedText(blob: Uint8Array, field: SealedFieldName): Promise<string> {
+  if (opener) return opener(blob, field);
+  const { unseal } = await import('../sealing.js');
+  return unseal(blob, field);
+}
+
 /** Opens a sealed WiFi key into a passphrase or raw PSK. */
 export async function openSealed(key: Extract<WifiKey, { kind: 'sealed' }>): Promise<WifiKey> {
-  if (!opener) throw new SealedKeyError('wificonfig.key: sealed keys need the per-device key, which is not set up on this host');
-  const plain = await opener(key.blob);
+  const plain = await openSealedText(key.blob, 'wificonfig.key');
   return /^[0-9a-fA-F]{64}$/.test(plain) ? { kind: 'psk', psk: plain.toLowerCase() } : { kind: 'passphrase', passphrase: plain };
 }
