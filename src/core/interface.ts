@@ -46,12 +46,25 @@ export class NetInterface extends EventEmitter<NetInterfaceEvents> {
     session.handles++;
     this.#unsubscribe = session.onChange((change) => {
       if (this.#closed && !isStopped(change.state)) return;
-      if (callback) callback(change.state, change);
-      this.emit('state', change);
+      // Each consumer on its own: one that throws must not keep the change from the others
+      // (connected() and changes() listen on 'state' too). The session logs what was thrown
+      // and rethrows it outside the transition.
+      const errors: unknown[] = [];
+      const guarded = (fn: () => void) => {
+        try {
+          fn();
+        } catch (err) {
+          errors.push(err);
+        }
+      };
+      if (callback) guarded(() => callback(change.state, change));
+      for (const l of this.rawListeners('state')) guarded(() => Reflect.apply(l, this, [change]));
       if (change.state === NetState.CONNECTED) {
         const t = this.ipTable();
-        if (t) this.emit('connected', t);
+        if (t) for (const l of this.rawListeners('connected')) guarded(() => Reflect.apply(l, this, [t]));
       }
+      if (errors.length === 1) throw errors[0];
+      if (errors.length > 1) throw new AggregateError(errors, `${this.name}: ${errors.length} state listeners threw`);
     });
   }
 

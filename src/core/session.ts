@@ -78,6 +78,8 @@ export class Session {
   private readonly ipv4Listeners = new Set<(c: Ipv4Config | undefined) => void>();
   private readonly queue: StateChange[] = [];
   private draining = false;
+  /** The change listeners are running for: they see its state, not a later one. */
+  private delivering: StateChange | undefined;
   private stopping: Promise<void> | undefined;
   handles = 0;
   closed = false;
@@ -95,11 +97,12 @@ export class Session {
     this.nic = nic;
   }
 
+  /** The current state; while listeners run, the state of the change they are given. */
   get state(): NetStateValue {
-    return this.value;
+    return this.delivering ? this.delivering.state : this.value;
   }
   get reason(): ReasonCode {
-    return this.lastReason;
+    return this.delivering ? this.delivering.reason : this.lastReason;
   }
   get ipv4(): Ipv4Config | undefined {
     return this.config;
@@ -142,6 +145,7 @@ export class Session {
       try {
         while (this.queue.length > 0) {
           const change = this.queue.shift()!;
+          this.delivering = change;
           for (const l of [...this.listeners]) {
             try {
               l(change);
@@ -155,6 +159,7 @@ export class Session {
           }
         }
       } finally {
+        this.delivering = undefined;
         this.draining = false;
       }
     });
