@@ -195,7 +195,9 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc.constantFrom<ClientInput>({ type: 'start' }, { type: 'stop' }, { type: 'link-down' }, { type: 'address-conflict' }),
+    arbitrary: fc
+      .constantFrom<ClientInput>({ type: 'start' }, { type: 'stop' }, { type: 'link-down' }, { type: 'address-conflict' })
+      .map((input) => ({ kind: 'input' as const, input })),
   },
 );
 
@@ -291,6 +293,8 @@ function run(config: Partial<ClientConfig>, commands: Command[], randomSeed: num
       case 'input':
         feed(c.input);
         break;
+      default:
+        assert.fail(`unknown fuzz command ${JSON.stringify(c)}`);
     }
   }
   return visited;
@@ -306,7 +310,7 @@ describe('client machine fuzz', () => {
       { numRuns: FUZZ_RUNS },
     );
     // The fuzz is only worth something if it reached every state.
-    for (const name of ['IDLE', 'SELECTING', 'REQUESTING', 'BOUND', 'RENEWING', 'REBINDING', 'REBOOTING'] as const) {
+    for (const name of ['IDLE', 'INIT', 'SELECTING', 'REQUESTING', 'BOUND', 'RENEWING', 'REBINDING', 'REBOOTING'] as const) {
       assert.ok(visited.has(name), `fuzz never reached ${name}`);
     }
   });
