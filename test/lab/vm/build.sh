@@ -40,21 +40,25 @@ flock 9 # one build at a time per cache
 
 # --- 1. host packages -------------------------------------------------------------------------
 apt_updated=0
-apt_update() { if [ "$apt_updated" = 0 ]; then log "apt-get update"; apt-get update -qq >&2; apt_updated=1; fi; }
+apt_lock=(-o DPkg::Lock::Timeout=300) # other apt runs on this machine: wait, don't fail
+apt_update() { if [ "$apt_updated" = 0 ]; then log "apt-get update"; apt-get "${apt_lock[@]}" update -qq >&2; apt_updated=1; fi; }
 
 declare -A pkg_status=()
 while read -r pkg status; do pkg_status[$pkg]=$status; done < <(
   dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${host_packages[@]}" 2>/dev/null || true)
 missing=()
 for pkg in "${host_packages[@]}"; do
-  [ "${pkg_status[$pkg]:-}" = installed ] || missing+=("$pkg")
+  case ${pkg_status[$pkg]:-} in
+    installed | triggers-pending | triggers-awaited) ;; # usable (another apt run may be finishing)
+    *) missing+=("$pkg") ;;
+  esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   [ "$(id -u)" = 0 ] || die "host packages missing (${missing[*]}) and not root: install them with apt-get"
   apt_update
   log "apt-get install ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get "${apt_lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 step "host packages"
 

@@ -67,7 +67,12 @@ reset_machine() {
 	sleep 0.1
 	kill -s KILL -1 2>/dev/null
 	ip -all netns delete 2>/dev/null
-	rmmod mac80211_hwsim 2>/dev/null
+	# A radio's last users may still be exiting: retry for up to 2 s.
+	tries=40
+	while [ -e /sys/module/mac80211_hwsim ] && ! rmmod mac80211_hwsim 2>/dev/null && [ $tries -gt 0 ]; do
+		tries=$((tries - 1))
+		sleep 0.05
+	done
 	rm -rf /tmp/* /tmp/.[!.]* 2>/dev/null
 	for f in /run/* /run/.[!.]*; do
 		case $f in /run/.init | /run/netns) ;; *) rm -rf "$f" ;; esac
@@ -96,7 +101,8 @@ while IFS= read -r script || [ -n "$script" ]; do
 	echo "LAB-BEGIN: $name uptime=$start"
 	case $script in
 	*.sh) sh "$script" </dev/null ;;
-	*.ts | *.mts | *.cts | *.js | *.mjs | *.cjs) node --import tsx "$script" </dev/null ;;
+	*.ts | *.mts | *.cts) node --import tsx "$script" </dev/null ;;
+	*.js | *.mjs | *.cjs) node --enable-source-maps "$script" </dev/null ;; # run.ts bundles .ts to .mjs
 	*) "$script" </dev/null ;;
 	esac
 	rc=$?

@@ -25,7 +25,9 @@ try {
   const nl = await netlink.createNl80211();
   const wifi = await nl.getInterfaces();
   nl.socket.socket.close();
-  if (wifi.size !== 1) fail(`nl80211 getInterfaces() found ${wifi.size} interfaces, want 1 (hwsim radios=1)`);
+  // hwsim also makes a P2P-device wdev per radio, which has no netdev (no ifname).
+  const netdevs = [...wifi.values()].filter((m) => m.ifname !== undefined).map((m) => m.ifname);
+  if (netdevs.length !== 1) fail(`nl80211 getInterfaces() found netdevs [${netdevs.join(',')}], want 1 (hwsim radios=1)`);
 } catch (error) {
   fail(error instanceof Error ? `${error.message}`.replace(/\n/g, ' ') : String(error));
 }
