@@ -11,7 +11,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { Resolver } from 'node:dns';
-import { NetState, isStopped, type NetStateValue, type ReasonCode } from '../states.js';
+import { inspect, type InspectOptions } from 'node:util';
+import { NetState, isStopped, stateName, type NetStateValue, type ReasonCode } from '../states.js';
 import { AbortError, ClosedError, InterfaceNotUpError } from '../errors.js';
 import type { Session } from './session.js';
 import type { IpTable, Ipv4Config, StateChange } from './types.js';
@@ -32,6 +33,7 @@ export interface ConnectedOptions {
 
 export class NetInterface extends EventEmitter<NetInterfaceEvents> {
   #closed = false;
+  #closing: Promise<void> | undefined;
   #unsubscribe: () => void;
   #sockets = new Set<UdpSocket>();
 
@@ -236,8 +238,13 @@ export class NetInterface extends EventEmitter<NetInterfaceEvents> {
   }
 
   /** Releases this handle; the interface is stopped when the last handle closes. Closing twice is harmless. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    // A second close waits for the first: once any close() resolves, the handle is closed.
+    this.#closing ??= this.#release();
+    return this.#closing;
+  }
+
+  async #release(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#sockets].map((s) => s.close()));
     this.session.handles--;
@@ -247,6 +254,12 @@ export class NetInterface extends EventEmitter<NetInterfaceEvents> {
     }
     this.#unsubscribe();
     this.emit('close');
+  }
+
+  /** util.inspect shows what a person needs, with the NIC redacted: never a secret. */
+  [inspect.custom](_depth: number, options: InspectOptions, inspectValue: typeof inspect): string {
+    const view = { name: this.name, kind: this.kind, state: stateName(this.state), reason: this.reason, closed: this.#closed, nic: this.nic, ipv4: this.ipv4 };
+    return `NetInterface ${inspectValue(view, options)}`;
   }
 
   private assertOpen(): void {

@@ -4,8 +4,9 @@
  * queued and delivered after the transition that made them, so user code never runs in
  * the middle of a transition.
  */
+import { inspect, type InspectOptions } from 'node:util';
 import type { Platform, LinkInfo } from '../platform/contract.js';
-import type { Nic } from '../nic.js';
+import { redactNic, type Nic } from '../nic.js';
 import { NetState, Reason, stateName, type NetStateValue, type ReasonCode } from '../states.js';
 import type { Ipv4Config, StateChange } from './types.js';
 import type { Logger } from './log.js';
@@ -106,6 +107,12 @@ export class Session {
   }
   get ipv4(): Ipv4Config | undefined {
     return this.config;
+  }
+
+  /** util.inspect (of a Network, a socket…) shows the NIC redacted, never the driver's secrets. */
+  [inspect.custom](_depth: number, options: InspectOptions, inspectValue: typeof inspect): string {
+    const view = { ifname: this.ifname, kind: this.kind, state: stateName(this.state), reason: this.reason, handles: this.handles, closed: this.closed, nic: redactNic(this.nic) };
+    return `Session ${inspectValue(view, options)}`;
   }
 
   /** The one place the state changes. */
