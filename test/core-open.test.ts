@@ -183,6 +183,18 @@ describe('handles and close', () => {
     await closeAndCheck(world, b);
   });
 
+  test('a second close() resolves only once the handle is closed (the first close is still running)', async () => {
+    const { world, net } = await simNetwork();
+    const eth = net.open({ interface: 'wl0', wificonfig: { ssid: 'Network', key: 'Password' } });
+    await untilState(world, eth, NetState.CONNECTED);
+    void eth.close();
+    await eth.close();
+    assert.equal(eth.state, NetState.WIFI_STOPPED);
+    assert.deepEqual(world.addresses('wlan0'), []);
+    assert.equal(net.session('wlan0'), undefined);
+    await closeAndCheck(world, eth);
+  });
+
   test('Network.close stops every interface', async () => {
     const { world, net } = await simNetwork();
     const eth = net.open({ interface: 'eth0' });
