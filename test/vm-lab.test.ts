@@ -13,8 +13,18 @@ const vmTimeoutMs = 180_000;
 
 describe('VM lab (QEMU/TCG, real 802.11 and PPP stacks)', { timeout: 30 * 60_000 }, () => {
   let run: VmRun | undefined;
+  // A failing before hook only marks the tests "cancelled"; keep the error and fail each test.
+  let setupError: unknown;
 
   before(async () => {
+    try {
+      await boot();
+    } catch (error) {
+      setupError = error;
+    }
+  }, { timeout: 30 * 60_000 });
+
+  async function boot(): Promise<void> {
     const lab = await buildLab(); // first run: apt + ~70 MB kernel download; later ~0.1 s
     run = await runVm({
       lab,
@@ -24,10 +34,16 @@ describe('VM lab (QEMU/TCG, real 802.11 and PPP stacks)', { timeout: 30 * 60_000
     const timing = run.scripts.map((s) => `${s.name} ${s.seconds ?? '?'} s`).join(', ');
     console.log(`vm-lab: build ${Math.round(lab.buildMs)} ms, boot ${run.bootSeconds ?? '?'} s, ${timing}; ` +
       `wall ${(run.durationMs / 1000).toFixed(1)} s; log ${run.logPath}`);
-  }, { timeout: 30 * 60_000 });
+  }
+
+  function ranVm(): VmRun {
+    if (setupError !== undefined) throw setupError;
+    assert.ok(run, 'the VM did not run');
+    return run;
+  }
 
   function assertPassed(name: string): void {
-    assert.ok(run, 'the VM did not run (see the before hook)');
+    const run = ranVm();
     const found = run.results.filter((r) => r.name === name);
     const unfinished = run.done ? '' : ` The VM did not finish: ${run.results.at(-1)?.detail ?? ''}.`;
     assert.equal(found.length, 1, `expected one result named ${name}, got ${found.length}.${unfinished} Log: ${run.logPath}`);
@@ -56,7 +72,7 @@ describe('VM lab (QEMU/TCG, real 802.11 and PPP stacks)', { timeout: 30 * 60_000
   });
 
   test('the run finished with no other failure', () => {
-    assert.ok(run, 'the VM did not run (see the before hook)');
+    const run = ranVm();
     assert.ok(run.done, `no LAB-DONE: ${run.results.at(-1)?.detail ?? ''}. Log: ${run.logPath}`);
     const failures = run.results.filter((r) => !r.pass);
     assert.deepEqual(failures, [], `log: ${run.logPath}`);

@@ -1,6 +1,8 @@
 // Smoke (e): node runs in the guest from the host's /usr, and the project's native add-ons load
 // from the shared (read-only) node_modules: koffi calls libc, netlink talks rtnetlink and nl80211.
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { NetState } from '../../../../src/states.js';
 
 const name = 'node';
 const started = performance.now();
@@ -10,6 +12,11 @@ function fail(detail: string): never {
 }
 
 try {
+  // Project sources load too, and this file still knows where it lives (run.ts bundles it).
+  if (typeof NetState !== 'object') fail('src/states.ts did not load');
+  const self = fileURLToPath(import.meta.url);
+  if (!self.endsWith('/test/lab/vm/smoke/node.ts')) fail(`import.meta.url is ${self}, want this .ts file`);
+
   const koffi = (await import('koffi')).default;
   const libc = koffi.load('libc.so.6');
   const getpid = libc.func('int getpid()') as () => number;
