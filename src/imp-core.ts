@@ -17,7 +17,7 @@ import { IMPOS_UDP_RULES, type UdpSocket, type UdpMessage } from './core/udp.js'
 import type { NetInterface } from './core/interface.js';
 import type { Network } from './core/network.js';
 import type { IpTable } from './core/types.js';
-import { ClosedError, NotSupportedError } from './errors.js';
+import { ArgumentError, ClosedError, NotSupportedError } from './errors.js';
 
 export type ImpStateCallback = (state: NetStateValue) => void;
 export type ImpReceiveCallback = (fromAddress: string, fromPort: number, toAddress: string, toPort: number, data: Buffer) => void;
@@ -81,7 +81,10 @@ export class ImpInterface {
    * on an interface that is not up, and for a local port in use or outside 1024–65535.
    */
   openudp(callback?: ImpReceiveCallback | null, localPort?: number): ImpUdpSocket {
-    if (this.#iface.kind === 'cell') throw new NotSupportedError('openudp: not available on a cellular interface (impOS rule; the modern API allows it with allowCellular)');
+    if (this.#iface.kind === 'cell') throw new NotSupportedError("openudp: not available on a cellular interface (impOS rule; the modern API's iface.openUdp() allows it)");
+    if (localPort !== undefined && (!Number.isInteger(localPort) || localPort < 1024 || localPort > 65535)) {
+      throw new ArgumentError('localPort: must be an integer from 1024 to 65535', { field: 'localPort' });
+    }
     const socket = this.#iface.openUdpNow({ ...(localPort !== undefined ? { port: localPort } : {}), rules: IMPOS_UDP_RULES });
     return new ImpUdpSocket(socket, callback);
   }
