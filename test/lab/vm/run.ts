@@ -4,7 +4,7 @@
 //   node --import tsx test/lab/vm/run.ts [--timeout MS] SCRIPT...   run scripts, print results
 //   node --import tsx test/lab/vm/run.ts                              interactive shell on the console
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -102,7 +102,7 @@ export async function buildLab(): Promise<LabBuild> {
   if (code !== 0 || dir === undefined) {
     throw new Error(`VM lab: ${buildScript} failed (exit ${code}):\n${stderr.slice(-4000)}${stdout.slice(-1000)}`);
   }
-  const kernelVersion = /"kernelVersion": "([^"]+)"/.exec(await readText(join(dir, 'lab.json')))?.[1] ?? 'unknown';
+  const kernelVersion = /"kernelVersion": "([^"]+)"/.exec(readFileSync(join(dir, 'lab.json'), 'utf8'))?.[1] ?? 'unknown';
   return { dir, vmlinux: join(dir, 'vmlinux'), initrd: join(dir, 'initrd.cpio'), kernelVersion, buildMs: performance.now() - started };
 }
 
@@ -232,10 +232,9 @@ async function bundleTypeScript(scripts: string[]): Promise<{ scripts: string[];
 const keepImportMeta: import('esbuild').Plugin = {
   name: 'keep-import-meta',
   setup(build) {
-    build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
+    build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
       if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
-      const { readFile } = await import('node:fs/promises');
-      const text = await readFile(args.path, 'utf8');
+      const text = readFileSync(args.path, 'utf8');
       const contents = text
         .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href))
         .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(args.path)))
@@ -422,11 +421,6 @@ function pruneLogs(dir: string): void {
 
 function quoteForLog(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-async function readText(path: string): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  return readFile(path, 'utf8');
 }
 
 function collect(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
