@@ -18,7 +18,7 @@
  * second late (lab-notes.md).
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -361,6 +361,25 @@ export class Lab {
       o.sourcePort ? `sourceport=${o.sourcePort}` : '',
     ].filter(Boolean);
     await this.exec(o.ns, [findBinary('socat'), '-u', 'STDIN', `UDP4-SENDTO:${o.to}:${o.port}${opts.length ? `,${opts.join(',')}` : ''}`], { input: o.data });
+  }
+
+  /** Resolves once `ip netns exec` has exec'd the program (its /proc/PID/exe is no longer ip). */
+  async waitForExec(p: LabProcess): Promise<void> {
+    let exited = false;
+    void p.exited.then(() => (exited = true));
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      let exe = '';
+      try {
+        exe = readlinkSync(`/proc/${p.pid}/exe`);
+      } catch {
+        // not yet readable, or gone
+      }
+      if (exe && exe !== this.ip && !exe.endsWith('/ip')) return;
+      if (exited) throw new Error(`${p.argv[0]} exited: ${p.stderr().trim()}`);
+      if (Date.now() > deadline) throw new Error(`${p.argv[0]} did not start within ${READY_TIMEOUT_MS} ms`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
   }
 
   /** Counters from /proc/net/dev as seen inside the namespace. */

@@ -258,7 +258,7 @@ export class Rtnetlink {
       if (!(e instanceof ErrnoFailure && e.errno === EEXIST)) throw toNicup(e);
       const existing = await this.dumpRoutes(link.index);
       if (existing.some((x) => sameRoute(x, spec))) return;
-      throw new PlatformError(`${operation}: a different route to ${spec.destination}/${spec.prefixLength} with metric ${spec.metric ?? 0} already exists`, { cause: e });
+      throw new PlatformError(`${operation}: a different route to ${spec.destination}/${spec.prefixLength} with metric ${spec.metric ?? 0} already exists (EEXIST)`, { cause: e });
     }
   }
 
