@@ -394,7 +394,9 @@ describe('Ethernet on Linux (namespaces, veth, dnsmasq, Kea)', () => {
       withWorld(async (w) => {
         const { client } = await ethernetSetup(w.lab, { clientUp: true });
         // Someone else's default routes on eth0, which nicup must not replace: one on each
-        // metric nicup may try (it steps past a clash, from 100 up to 116).
+        // metric nicup may try (it steps past a clash, from 100 up to 116). And their address:
+        // the kernel flushes a link's routes when its last IPv4 address goes (fib_disable_ip).
+        await w.lab.exec(client, ['ip', 'addr', 'add', '10.99.0.5/24', 'dev', 'eth0']);
         for (let m = 100; m <= 116; m++) {
           await w.lab.exec(client, ['ip', 'route', 'add', 'default', 'via', '192.168.77.254', 'dev', 'eth0', 'onlink', 'metric', String(m)]);
         }
@@ -408,9 +410,10 @@ describe('Ethernet on Linux (namespaces, veth, dnsmasq, Kea)', () => {
         const unhappy = await rec.waitFor(NetState.ETHERNET_STOPPED_UNHAPPY);
         assert.equal(unhappy.reason, Reason.CONFIG_FAILED);
         // Nothing half-done is left while UNHAPPY: no address without its routes.
-        await waitUntil('the partial configuration to be undone', async () => (await platform.getAddresses('eth0')).length === 0, 2000);
+        await waitUntil('the partial configuration to be undone', async () => (await platform.getAddresses('eth0')).length === 1, 2000);
+        assert.deepEqual((await platform.getAddresses('eth0')).map((a) => a.address), ['10.99.0.5']);
         await eth.close();
-        assert.deepEqual(await ipv4AddressesOf(w.lab, client, 'eth0'), []);
+        assert.deepEqual((await ipv4AddressesOf(w.lab, client, 'eth0')).map((a) => `${a.local}/${a.prefixlen}`), ['10.99.0.5/24']);
         assert.deepEqual(await ipv4Routes(w.lab, client), before);
         assert.ok((await linkFlags(w.lab, client, 'eth0')).includes('UP'), 'still admin up, as it was');
       }),

@@ -99,15 +99,26 @@ export class StateRecorder {
     return this.list.items.slice(from).map((c) => `${c.name}(${c.reason})`);
   }
 
-  /** Waits for a change to `state` (and `reason`, when given) at or after `from`. */
-  waitFor(state: NetStateValue, options: { reason?: ReasonCode; from?: number; timeoutMs?: number } = {}): Promise<SeenChange> {
-    const { reason, from = 0, timeoutMs = 10_000 } = options;
-    return this.list.waitFor(
-      (c) => c.state === state && (reason === undefined || c.reason === reason),
+  /**
+   * Waits for a change to `state` (and `reason`, when given) at or after `from`. A change
+   * to one of `failOn` first ends the wait at once with an error naming it.
+   */
+  async waitFor(
+    state: NetStateValue,
+    options: { reason?: ReasonCode; from?: number; timeoutMs?: number; failOn?: NetStateValue[] } = {},
+  ): Promise<SeenChange> {
+    const { reason, from = 0, timeoutMs = 10_000, failOn = [] } = options;
+    const wanted = (c: SeenChange) => c.state === state && (reason === undefined || c.reason === reason);
+    const hit = await this.list.waitFor(
+      (c) => wanted(c) || failOn.includes(c.state),
       from,
       timeoutMs,
       () => `no ${stateName(state)}${reason ? `(${reason})` : ''} within ${timeoutMs} ms; states so far: ${this.trail(from).join(' → ') || 'none'}`,
     );
+    if (!wanted(hit)) {
+      throw new Error(`${hit.name}(${hit.reason}${hit.detail ? `: ${hit.detail}` : ''}) instead of ${stateName(state)}; states so far: ${this.trail(from).join(' → ')}`);
+    }
+    return hit;
   }
 }
 
