@@ -73,6 +73,8 @@ export class IpConfigurator {
           await this.apply(cfg);
           if (this.active) this.events.configured(cfg, Reason.STATIC_APPLIED);
         } catch (err) {
+          // Leave nothing half-done (an address without its routes) behind a failure.
+          await this.unapply();
           this.events.failing(Reason.CONFIG_FAILED, (err as Error).message);
         }
       });
@@ -144,6 +146,7 @@ export class IpConfigurator {
       await this.apply(cfg, lease);
       if (this.active) this.events.configured(cfg, reason, `${lease.address}/${lease.prefixLength} from ${lease.serverId}`);
     } catch (err) {
+      await this.unapply();
       this.events.failing(Reason.CONFIG_FAILED, (err as Error).message);
     }
   }
