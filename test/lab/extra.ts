@@ -354,7 +354,7 @@ export async function waitForOutput(
 /** Sends a datagram with node's dgram inside a namespace and prints the first reply (CommonJS for `node -e`). */
 const UDP_EXCHANGE_SCRIPT = `
 const dgram = require('node:dgram');
-const [to, port, hex, timeoutMs, device] = process.argv.slice(1);
+const [to, port, hex, timeoutMs, broadcast] = process.argv.slice(1);
 const s = dgram.createSocket('udp4');
 const timer = setTimeout(() => { console.log(JSON.stringify({ timeout: true })); process.exit(2); }, Number(timeoutMs));
 s.on('message', (data, rinfo) => {
@@ -363,7 +363,7 @@ s.on('message', (data, rinfo) => {
   s.close();
 });
 s.bind(0, () => {
-  if (device) s.setBroadcast(true);
+  if (broadcast === 'broadcast') s.setBroadcast(true);
   s.send(Buffer.from(hex, 'hex'), Number(port), to);
 });
 `;
@@ -376,11 +376,14 @@ export interface UdpReply {
   localPort: number;
 }
 
-/** From `ns`, sends `data` to `to:port` and returns the first datagram that comes back. */
-export async function udpExchange(lab: Lab, ns: string, o: { to: string; port: number; data: Buffer; timeoutMs?: number }): Promise<UdpReply> {
-  const r = await lab.exec(ns, [process.execPath, '-e', UDP_EXCHANGE_SCRIPT, o.to, String(o.port), o.data.toString('hex'), String(o.timeoutMs ?? 3000)], {
-    allowFailure: true,
-  });
+/** From `ns`, sends `data` to `to:port` (a broadcast address needs `broadcast`) and returns the first datagram that comes back. */
+export async function udpExchange(
+  lab: Lab,
+  ns: string,
+  o: { to: string; port: number; data: Buffer; broadcast?: boolean; timeoutMs?: number },
+): Promise<UdpReply> {
+  const argv = [process.execPath, '-e', UDP_EXCHANGE_SCRIPT, o.to, String(o.port), o.data.toString('hex'), String(o.timeoutMs ?? 3000), o.broadcast ? 'broadcast' : ''];
+  const r = await lab.exec(ns, argv, { allowFailure: true });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   const parsed = JSON.parse(line || '{}') as { timeout?: boolean; hex?: string; fromAddress?: string; fromPort?: number; localPort?: number };
   if (r.code !== 0 || parsed.hex === undefined) {
