@@ -5,8 +5,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createLab, findBinary, requireRoot, type Lab, type LabProcess, type VethPair } from './lab/netns.js';
 import { LinuxPlatform } from '../src/platform/linux/index.js';
 import type { Datagram, LinkEvent, UdpTransport } from '../src/platform/contract.js';
@@ -135,9 +136,41 @@ function dhcpOption(packet: Buffer, code: number): Buffer | undefined {
   return undefined;
 }
 
+const FIXTURES = fileURLToPath(new URL('./lab/child-fixtures.ts', import.meta.url));
+
+/** Runs a fixture; resolves with its first stdout line and a handle on the process. */
+function runFixture(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURES, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<{ code: number | null; signal: string | null; atMs: number }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, atMs: performance.now() })),
+  );
+  const firstLine = new Promise<unknown>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
+    });
+    void exited.then(() => reject(new Error(`fixture ${args[0]} exited before it was ready: ${err}`)));
+  });
+  return { child, firstLine, exited, stderr: () => err };
+}
+
+// The host's DNS configuration must survive every test (lab-notes.md: DHCP clients under
+// `ip netns exec` have rewritten it before).
+const resolvConf = existsSync('/etc/resolv.conf') ? { text: readFileSync('/etc/resolv.conf', 'utf8'), mtimeMs: statSync('/etc/resolv.conf').mtimeMs } : undefined;
+
 before(() => {
   requireRoot();
   for (const b of ['ip', 'dnsmasq', 'socat', 'udhcpc']) findBinary(b);
+});
+
+after(() => {
+  if (!resolvConf) return;
+  assert.equal(readFileSync('/etc/resolv.conf', 'utf8'), resolvConf.text, '/etc/resolv.conf unchanged');
+  assert.equal(statSync('/etc/resolv.conf').mtimeMs, resolvConf.mtimeMs, '/etc/resolv.conf not rewritten');
 });
 
 describe('namespaces', () => {
@@ -585,6 +618,33 @@ describe('manager detection', () => {
   });
 });
 
+describe('process lifetime', () => {
+  test('watchers, the DHCP socket and an unref\'d UDP socket let the process exit', async () => {
+    await withWorld(async ({ client }) => {
+      const f = runFixture(['platform-idle', client]);
+      assert.deepEqual(await f.firstLine, { ready: true });
+      const readyAt = performance.now();
+      const timer = setTimeout(() => f.child.kill('SIGKILL'), 5000);
+      const end = await f.exited;
+      clearTimeout(timer);
+      assert.equal(end.signal, null, `exited by itself (stderr: ${f.stderr()})`);
+      assert.equal(end.code, 0);
+      assert.ok(end.atMs - readyAt < 2000, `exited ${(end.atMs - readyAt).toFixed(0)} ms after it was ready`);
+    });
+  });
+
+  test('an open UDP socket keeps the process alive', async () => {
+    await withWorld(async ({ client }) => {
+      const f = runFixture(['udp-open', client]);
+      assert.deepEqual(await f.firstLine, { ready: true });
+      const still = await Promise.race([f.exited.then(() => false), new Promise((r) => setTimeout(() => r(true), 500))]);
+      f.child.kill('SIGKILL');
+      await f.exited;
+      assert.equal(still, true, 'still running 500 ms after it was ready');
+    });
+  });
+});
+
 describe('lab', () => {
   let lab: Lab | undefined;
   after(async () => lab?.dispose());
@@ -602,9 +662,38 @@ describe('lab', () => {
     await lab.dispose();
     const left = readdirSync('/run/netns').filter((n) => n === client || n === server);
     assert.deepEqual(left, [], 'namespaces deleted');
-    for (const pid of pids) assert.equal(existsSync(`/proc/${pid}`), false, `process ${pid} gone`);
+    for (const pid of pids) assert.ok(await gone(pid), `process ${pid} gone`);
     const rootLinks = JSON.parse(execFileSync(findBinary('ip'), ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[];
     assert.ok(!rootLinks.some((l) => l.ifname === pair.serverName), 'no lab veth in the root namespace');
     await assert.rejects(lab.addNamespace('late'), /disposed/);
   });
+
+  test('a process interrupted with SIGINT still removes its namespaces and processes', async () => {
+    const f = runFixture(['lab-sigint']);
+    const made = (await f.firstLine) as { namespaces: string[]; pids: number[] };
+    assert.equal(made.namespaces.length, 2);
+    for (const n of made.namespaces) assert.ok(existsSync(`/run/netns/${n}`));
+    for (const pid of made.pids) assert.ok(existsSync(`/proc/${pid}`));
+    f.child.kill('SIGINT');
+    const end = await f.exited;
+    assert.equal(end.code, 130);
+    for (const n of made.namespaces) assert.equal(existsSync(`/run/netns/${n}`), false, `${n} deleted`);
+    for (const pid of made.pids) assert.ok(await gone(pid), `process ${pid} gone`);
+  });
 });
+
+/** True once the process has exited (a zombie awaiting its reaper counts as exited). */
+async function gone(pid: number, timeoutMs = 2000): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    let state: string | undefined;
+    try {
+      state = /\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+    } catch {
+      return true;
+    }
+    if (state === 'Z' || state === 'X') return true;
+    if (performance.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
