@@ -8,7 +8,8 @@
  */
 import type { Clock } from '../../core/clock.js';
 import { realClock } from '../../core/clock.js';
-import { ArgumentError, ClosedError, InterfaceNotFoundError } from '../../errors.js';
+import { ArgumentError, ClosedError, InterfaceNotFoundError, NicupError, PlatformError } from '../../errors.js';
+import { ErrnoFailure } from './errno.js';
 import type {
   Disposable,
   Ipv4Address,
@@ -58,71 +59,82 @@ export class LinuxPlatform implements Platform {
     this.wifi = new WifiDetector(this.netns);
   }
 
-  async listLinks(): Promise<LinkInfo[]> {
-    const rtnl = this.open('list links');
-    const wifi = await this.wifi.wifiIndexes();
-    return (await rtnl.dumpLinks()).map((l) => toLinkInfo(l, wifi.has(l.index)));
+  listLinks(): Promise<LinkInfo[]> {
+    return this.run('list links', async (rtnl) => {
+      const wifi = await this.wifi.wifiIndexes();
+      return (await rtnl.dumpLinks()).map((l) => toLinkInfo(l, wifi.has(l.index)));
+    });
   }
 
-  async getLink(name: string): Promise<LinkInfo | undefined> {
-    const rtnl = this.open(`get link ${name}`);
-    checkIfname(name);
-    // nl80211 first: the rtnetlink reply must be the last I/O, so that a caller who
-    // subscribed with watchLink gets this answer before any later event.
-    const wifi = await this.wifi.wifiIndexes();
-    const l = await rtnl.getLink(name);
-    return l && toLinkInfo(l, wifi.has(l.index));
+  getLink(name: string): Promise<LinkInfo | undefined> {
+    return this.run(`get link ${name}`, async (rtnl) => {
+      checkIfname(name);
+      // nl80211 first: the rtnetlink reply must be the last I/O, so that a caller who
+      // subscribed with watchLink gets this answer before any later event.
+      const wifi = await this.wifi.wifiIndexes();
+      const l = await rtnl.getLink(name);
+      return l && toLinkInfo(l, wifi.has(l.index));
+    });
   }
 
   watchLink(name: string, listener: (e: LinkEvent) => void): Disposable {
-    this.open(`watch link ${name}`);
-    checkIfname(name);
-    this.watcher ??= new LinkWatcher(this.channel!, async (l) => toLinkInfo(l, await this.wifi.isWifi(l.index)));
-    return this.watcher.watch(name, listener);
+    try {
+      this.open(`watch link ${name}`);
+      checkIfname(name);
+      this.watcher ??= new LinkWatcher(this.channel!, async (l) => toLinkInfo(l, await this.wifi.isWifi(l.index)));
+      return this.watcher.watch(name, listener);
+    } catch (e) {
+      throw asNicupError(e, `watch link ${name}`);
+    }
   }
 
-  async setLinkUp(name: string, up: boolean): Promise<void> {
-    const rtnl = this.open(`set ${name} ${up ? 'up' : 'down'}`);
-    await rtnl.setLinkUp(await this.requireLink(name, `set ${name} ${up ? 'up' : 'down'}`), up);
+  setLinkUp(name: string, up: boolean): Promise<void> {
+    const operation = `set ${name} ${up ? 'up' : 'down'}`;
+    return this.run(operation, async (rtnl) => rtnl.setLinkUp(await this.requireLink(rtnl, name, operation), up));
   }
 
-  async getAddresses(name: string): Promise<Ipv4Address[]> {
-    const rtnl = this.open(`get addresses of ${name}`);
-    return rtnl.dumpAddresses((await this.requireLink(name, `get addresses of ${name}`)).index);
+  getAddresses(name: string): Promise<Ipv4Address[]> {
+    const operation = `get addresses of ${name}`;
+    return this.run(operation, async (rtnl) => rtnl.dumpAddresses((await this.requireLink(rtnl, name, operation)).index));
   }
 
-  async addAddress(name: string, a: Ipv4Address): Promise<void> {
-    const rtnl = this.open(`add address on ${name}`);
-    await rtnl.addAddress(await this.requireLink(name, `add address ${a.address}/${a.prefixLength} on ${name}`), a);
+  addAddress(name: string, a: Ipv4Address): Promise<void> {
+    const operation = `add address ${a.address}/${a.prefixLength} on ${name}`;
+    return this.run(operation, async (rtnl) => rtnl.addAddress(await this.requireLink(rtnl, name, operation), a));
   }
 
-  async removeAddress(name: string, a: Ipv4Address): Promise<void> {
-    const rtnl = this.open(`remove address from ${name}`);
-    const link = await rtnl.getLink(checkIfname(name));
-    if (link) await rtnl.removeAddress(link, a);
+  removeAddress(name: string, a: Ipv4Address): Promise<void> {
+    return this.run(`remove address ${a.address}/${a.prefixLength} from ${name}`, async (rtnl) => {
+      const link = await rtnl.getLink(checkIfname(name));
+      if (link) await rtnl.removeAddress(link, a);
+    });
   }
 
-  async addRoute(name: string, r: Ipv4Route): Promise<void> {
-    const rtnl = this.open(`add route on ${name}`);
-    await rtnl.addRoute(await this.requireLink(name, `add route ${r.destination}/${r.prefixLength} on ${name}`), r);
+  addRoute(name: string, r: Ipv4Route): Promise<void> {
+    const operation = `add route ${r.destination}/${r.prefixLength} on ${name}`;
+    return this.run(operation, async (rtnl) => rtnl.addRoute(await this.requireLink(rtnl, name, operation), r));
   }
 
-  async removeRoute(name: string, r: Ipv4Route): Promise<void> {
-    const rtnl = this.open(`remove route from ${name}`);
-    const link = await rtnl.getLink(checkIfname(name));
-    if (link) await rtnl.removeRoute(link, r);
+  removeRoute(name: string, r: Ipv4Route): Promise<void> {
+    return this.run(`remove route ${r.destination}/${r.prefixLength} from ${name}`, async (rtnl) => {
+      const link = await rtnl.getLink(checkIfname(name));
+      if (link) await rtnl.removeRoute(link, r);
+    });
   }
 
   /** Linux extra: main-table IPv4 routes that leave by the link, as the kernel has them. */
-  async getRoutes(name: string): Promise<Ipv4Route[]> {
-    const rtnl = this.open(`get routes of ${name}`);
-    return rtnl.dumpRoutes((await this.requireLink(name, `get routes of ${name}`)).index);
+  getRoutes(name: string): Promise<Ipv4Route[]> {
+    const operation = `get routes of ${name}`;
+    return this.run(operation, async (rtnl) => rtnl.dumpRoutes((await this.requireLink(rtnl, name, operation)).index));
   }
 
   /** Linux extra: the link's packet and byte counters (IFLA_STATS64). */
-  async getLinkStats(name: string): Promise<LinkStats> {
-    const l = await this.requireLink(name, `get counters of ${name}`);
-    return l.stats ?? { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0 };
+  getLinkStats(name: string): Promise<LinkStats> {
+    const operation = `get counters of ${name}`;
+    return this.run(operation, async (rtnl) => {
+      const l = await this.requireLink(rtnl, name, operation);
+      return l.stats ?? { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0 };
+    });
   }
 
   /**
@@ -132,21 +144,22 @@ export class LinuxPlatform implements Platform {
    * the BROADCAST flag (RFC 2131 §4.1), since a unicast to the not-yet-configured address
    * is dropped by the kernel before any UDP socket sees it.
    */
-  async openDhcpSocket(name: string): Promise<UdpTransport> {
+  openDhcpSocket(name: string): Promise<UdpTransport> {
     const operation = `open DHCP socket on ${name}`;
-    this.assertOpen(operation);
-    return this.track(
-      LinuxUdpTransport.open({
-        netns: this.netns,
-        device: checkIfname(name),
-        port: DHCP_CLIENT_PORT,
-        address: 0,
-        broadcast: true,
-        reuseAddress: true,
-        ref: false,
-        operation,
-        onClosed: this.forget,
-      }),
+    return this.runSync(operation, () =>
+      this.track(
+        LinuxUdpTransport.open({
+          netns: this.netns,
+          device: checkIfname(name),
+          port: DHCP_CLIENT_PORT,
+          address: 0,
+          broadcast: true,
+          reuseAddress: true,
+          ref: false,
+          operation,
+          onClosed: this.forget,
+        }),
+      ),
     );
   }
 
@@ -154,31 +167,35 @@ export class LinuxPlatform implements Platform {
    * A UDP socket bound to the device. Like a dgram socket it keeps the process alive until
    * closed (`unref()` on it changes that). Each datagram's toAddress is its IP destination.
    */
-  async openUdp(name: string, options: UdpOptions = {}): Promise<UdpTransport> {
+  openUdp(name: string, options: UdpOptions = {}): Promise<UdpTransport> {
     const operation = `open UDP socket on ${name}`;
-    this.assertOpen(operation);
-    const port = options.port ?? 0;
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new ArgumentError('port: must be an integer from 0 to 65535', { field: 'port' });
-    }
-    return this.track(
-      LinuxUdpTransport.open({
-        netns: this.netns,
-        device: checkIfname(name),
-        port,
-        address: options.address === undefined ? 0 : requireIpv4(options.address, 'address'),
-        broadcast: options.broadcast === true,
-        reuseAddress: options.reuseAddress === true,
-        ref: true,
-        operation,
-        onClosed: this.forget,
-      }),
-    );
+    return this.runSync(operation, () => {
+      const port = options.port ?? 0;
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new ArgumentError('port: must be an integer from 0 to 65535', { field: 'port' });
+      }
+      return this.track(
+        LinuxUdpTransport.open({
+          netns: this.netns,
+          device: checkIfname(name),
+          port,
+          address: options.address === undefined ? 0 : requireIpv4(options.address, 'address'),
+          broadcast: options.broadcast === true,
+          reuseAddress: options.reuseAddress === true,
+          ref: true,
+          operation,
+          onClosed: this.forget,
+        }),
+      );
+    });
   }
 
-  async detectManager(name: string): Promise<string | undefined> {
-    const link = await this.requireLink(name, `detect manager of ${name}`);
-    return detectManager({ ifname: link.name, ifindex: link.index, netnsInode: netnsInode(this.netns) });
+  detectManager(name: string): Promise<string | undefined> {
+    const operation = `detect manager of ${name}`;
+    return this.run(operation, async (rtnl) => {
+      const link = await this.requireLink(rtnl, name, operation);
+      return detectManager({ ifname: link.name, ifindex: link.index, netnsInode: netnsInode(this.netns) });
+    });
   }
 
   async dispose(): Promise<void> {
@@ -199,12 +216,30 @@ export class LinuxPlatform implements Platform {
     return this.rtnl;
   }
 
+  /** Runs an operation; whatever fails, it rejects with a NicupError. */
+  private async run<T>(operation: string, fn: (rtnl: Rtnetlink) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.open(operation));
+    } catch (e) {
+      throw asNicupError(e, operation);
+    }
+  }
+
+  private async runSync<T>(operation: string, fn: () => T): Promise<T> {
+    try {
+      this.assertOpen(operation);
+      return fn();
+    } catch (e) {
+      throw asNicupError(e, operation);
+    }
+  }
+
   private assertOpen(operation: string): void {
     if (this.disposed) throw new ClosedError(`${operation}: platform disposed`);
   }
 
-  private async requireLink(name: string, operation: string): Promise<KernelLink> {
-    const link = await this.open(operation).getLink(checkIfname(name));
+  private async requireLink(rtnl: Rtnetlink, name: string, operation: string): Promise<KernelLink> {
+    const link = await rtnl.getLink(checkIfname(name));
     if (!link) throw new InterfaceNotFoundError(`${operation}: no interface named ${name}`);
     return link;
   }
@@ -221,6 +256,12 @@ export class LinuxPlatform implements Platform {
 
 export function createLinuxPlatform(options: LinuxPlatformOptions = {}): LinuxPlatform {
   return new LinuxPlatform(options);
+}
+
+function asNicupError(e: unknown, operation: string): NicupError {
+  if (e instanceof NicupError) return e;
+  if (e instanceof ErrnoFailure) return e.toNicupError();
+  return new PlatformError(`${operation}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
 function toLinkInfo(l: KernelLink, wifi: boolean): LinkInfo {
