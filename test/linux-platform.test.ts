@@ -107,8 +107,11 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
-/** A DHCPDISCOVER built byte by byte (RFC 2131 §2, RFC 2132), BROADCAST flag set (§4.1). */
-function dhcpDiscover(xid: number, mac: Buffer): Buffer {
+/**
+ * A DHCP client message built byte by byte (RFC 2131 §2, RFC 2132) with the BROADCAST
+ * flag (§4.1): DISCOVER, or REQUEST for an offered address (options 50 and 54).
+ */
+function dhcpRequest(xid: number, mac: Buffer, request?: { address: string; server: string }): Buffer {
   const b = Buffer.alloc(300);
   b[0] = 1; // op BOOTREQUEST
   b[1] = 1; // htype Ethernet
@@ -117,7 +120,11 @@ function dhcpDiscover(xid: number, mac: Buffer): Buffer {
   b.writeUInt16BE(0x8000, 10); // flags: BROADCAST
   mac.copy(b, 28); // chaddr
   b.writeUInt32BE(0x63825363, 236); // magic cookie
-  Buffer.from([53, 1, 1, 55, 3, 1, 3, 6, 255]).copy(b, 240); // DHCPDISCOVER, PRL subnet/router/dns, end
+  const quad = (s: string) => s.split('.').map(Number);
+  const options = request
+    ? [53, 1, 3, 50, 4, ...quad(request.address), 54, 4, ...quad(request.server), 55, 3, 1, 3, 6, 255]
+    : [53, 1, 1, 55, 3, 1, 3, 6, 255];
+  Buffer.from(options).copy(b, 240);
   return b;
 }
 
@@ -396,7 +403,7 @@ describe('sockets', () => {
         const xid = 0x1234abcd;
         const offer = nextDatagram(sock);
         const t0 = performance.now();
-        await sock.send(dhcpDiscover(xid, mac), 67, '255.255.255.255');
+        await sock.send(dhcpRequest(xid, mac), 67, '255.255.255.255');
         const d = await offer;
         const ms = performance.now() - t0;
         console.log(`DISCOVER -> OFFER: ${ms.toFixed(2)} ms`);
@@ -412,6 +419,23 @@ describe('sockets', () => {
         const host = Number(yiaddr.split('.')[3]);
         assert.ok(host >= 10 && host <= 50, `offered ${yiaddr} is in the range`);
         assert.match(dnsmasq.stderr(), /DHCPOFFER\(s-eth0\) 192\.168\.77\.\d+/);
+
+        // REQUEST -> ACK completes the exchange; the lab reads the lease dnsmasq wrote.
+        const ack = nextDatagram(sock);
+        await sock.send(dhcpRequest(xid + 1, mac, { address: yiaddr, server: SERVER_IP }), 67, '255.255.255.255');
+        const a = await ack;
+        assert.deepEqual(dhcpOption(a.data, 53), Buffer.from([5]), 'DHCPACK');
+        assert.equal([...a.data.subarray(16, 20)].join('.'), yiaddr);
+        const deadline = performance.now() + 2000;
+        let leases = dnsmasq.readLeases();
+        while (leases.length === 0 && performance.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 10));
+          leases = dnsmasq.readLeases();
+        }
+        assert.equal(leases.length, 1);
+        assert.equal(leases[0]?.address, yiaddr);
+        assert.equal(leases[0]?.mac, (await platform.getLink('eth0'))!.mac);
+        assert.ok((leases[0]?.expiry ?? 0) > Date.now() / 1000 + 3000, 'a one-hour lease');
         // The DHCP socket does not keep the process alive; another DHCP socket on another link coexists.
         await sock.close();
         await sock.close();
@@ -666,6 +690,8 @@ describe('lab', () => {
     const rootLinks = JSON.parse(execFileSync(findBinary('ip'), ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[];
     assert.ok(!rootLinks.some((l) => l.ifname === pair.serverName), 'no lab veth in the root namespace');
     await assert.rejects(lab.addNamespace('late'), /disposed/);
+    assert.throws(() => findBinary('dhclient-nicup-missing'), /not installed/);
+    assert.throws(() => findBinary('dhclient-nicup-missing'), (e: Error) => !e.message.includes('apt-get'), 'no package guessed for an unknown binary');
   });
 
   test('a process interrupted with SIGINT still removes its namespaces and processes', async () => {
