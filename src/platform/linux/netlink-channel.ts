@@ -58,6 +58,9 @@ interface Pending {
 export class NetlinkChannel {
   private readonly socket: RawNetlinkSocket;
   private readonly pending = new Map<number, Pending>();
+  /** The kernel runs one dump per netlink socket at a time (netlink_dump_start: EBUSY); later ones wait here. */
+  private dumping: Pending | undefined;
+  private readonly dumpQueue: Pending[] = [];
   private readonly eventListeners = new Set<(m: NetlinkMessage) => void>();
   private readonly overflowListeners = new Set<() => void>();
   private seq = Math.floor(Math.random() * 0x7fffffff);
@@ -98,7 +101,7 @@ export class NetlinkChannel {
         resolve,
         reject,
       };
-      this.send(p);
+      this.submit(p);
     });
   }
 
@@ -122,10 +125,21 @@ export class NetlinkChannel {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of [...this.pending.values()]) this.fail(p, new ClosedError(`${p.operation}: platform disposed`));
+    for (const p of [...this.pending.values(), ...this.dumpQueue]) this.fail(p, new ClosedError(`${p.operation}: platform disposed`));
     this.eventListeners.clear();
     this.overflowListeners.clear();
     this.socket.close();
+  }
+
+  private submit(p: Pending): void {
+    if (p.options.dump) {
+      if (this.dumping) {
+        this.dumpQueue.push(p);
+        return;
+      }
+      this.dumping = p;
+    }
+    this.send(p);
   }
 
   private send(p: Pending): void {
@@ -181,8 +195,7 @@ export class NetlinkChannel {
   }
 
   private succeed(p: Pending): void {
-    this.forget(p);
-    clearTimeout(p.timer);
+    this.finish(p);
     try {
       p.options.onComplete?.(p.parts);
     } catch (e) {
@@ -193,14 +206,26 @@ export class NetlinkChannel {
   }
 
   private fail(p: Pending, e: Error): void {
-    this.forget(p);
-    clearTimeout(p.timer);
+    this.finish(p);
     p.reject(e);
   }
 
   private forget(p: Pending): void {
     for (const [seq, q] of this.pending) if (q === p) this.pending.delete(seq);
     this.updateRef();
+  }
+
+  /** A request is over (answered, failed or timed out): let the next queued dump go. */
+  private finish(p: Pending): void {
+    this.forget(p);
+    clearTimeout(p.timer);
+    const queued = this.dumpQueue.indexOf(p);
+    if (queued >= 0) this.dumpQueue.splice(queued, 1);
+    if (this.dumping === p) {
+      this.dumping = undefined;
+      const next = this.dumpQueue.shift();
+      if (next && !this.closed) this.submit(next);
+    }
   }
 
   /** Referenced only while a request waits, so a platform alone never keeps a process alive. */
