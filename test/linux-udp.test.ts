@@ -148,8 +148,11 @@ describe('UDP on Linux (namespaces, veth, socat)', () => {
       withWorld(async (w) => {
         const { client, server0, server1, pair0, pair1 } = await twoInterfaces(w.lab);
         const { network, platform } = await w.network(client);
+        // Both are brought up at once over one platform (one rtnetlink socket, whose dumps must take turns).
         const eth0 = network.open({ interface: 'eth0' });
         const eth1 = network.open({ interface: 'eth1' }, { driver: { routeMetric: 300 } });
+        const dumps = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? platform.getAddresses('eth0') : platform.getRoutes('eth1'))));
+        assert.equal(dumps.length, 16, 'concurrent address and route dumps all answered');
         await eth0.connected({ signal: AbortSignal.timeout(10_000) });
         const eth1Address = (await eth1.connected({ signal: AbortSignal.timeout(10_000) })).ipv4.address!;
 
