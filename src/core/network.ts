@@ -16,11 +16,17 @@ import type { NetStateValue } from '../states.js';
 import type { StateChange } from './types.js';
 import { defaultLogger, stateChannel, type Logger } from './log.js';
 import { defaultDrivers } from './drivers.js';
+import { VirtualClock } from './clock.js';
 
 export interface NetworkOptions {
   logger?: Logger;
   /** Defaults for every interface's driver (timeouts, back-off, ARP probe). */
   driver?: DriverOptions;
+  /**
+   * Keep the process alive while any interface is open, as an open server socket does
+   * (default: true on real time, false on the simulator's virtual clock).
+   */
+  keepAlive?: boolean;
   /** Drivers by kind; defaults to nicup's own. */
   drivers?: Partial<Record<InterfaceKind, DriverFactory>>;
 }
@@ -41,6 +47,7 @@ export class Network {
   private readonly log: Logger;
   private watch: Disposable | undefined;
   private disposed = false;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
 
   private constructor(platform: Platform, private readonly options: NetworkOptions) {
     this.platform = platform;
@@ -129,13 +136,25 @@ export class Network {
     this.sessions.set(link.name, session);
     const handle = this.handle(session, opts);
     session.start();
+    this.updateKeepAlive();
     return handle;
   }
 
   private handle(session: Session, opts: OpenOptions): NetInterface {
     return new NetInterface(session, this.platform, opts.onState, (s) => {
       if (this.sessions.get(s.ifname) === s) this.sessions.delete(s.ifname);
+      this.updateKeepAlive();
     });
+  }
+
+  /** One referenced timer while any interface is open: the process lives as long as they do. */
+  private updateKeepAlive(): void {
+    const wanted = (this.options.keepAlive ?? !(this.platform.clock instanceof VirtualClock)) && this.sessions.size > 0;
+    if (wanted && !this.keepAliveTimer) this.keepAliveTimer = setInterval(() => {}, 2 ** 31 - 1);
+    else if (!wanted && this.keepAliveTimer) {
+      clearInterval(this.keepAliveTimer);
+      this.keepAliveTimer = undefined;
+    }
   }
 
   /** Stops every interface and releases the platform's watchers (not the platform itself). */
@@ -144,6 +163,7 @@ export class Network {
     this.watch?.dispose();
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    this.updateKeepAlive();
     await Promise.all(all.map((s) => s.stop()));
   }
 }
