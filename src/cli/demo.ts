@@ -1,8 +1,8 @@
 /**
  * `nicup demo`: picks the demo's path by the platform choice (--platform, NICUP_PLATFORM,
  * else linux as root or with CAP_NET_ADMIN). On linux: the real lab — network namespaces
- * with a DHCP server and an echo host — which arrives with the Linux Ethernet work; until
- * then, and wherever the lab cannot run, it says so and runs the simulator in virtual time.
+ * with a DHCP server and an echo peer (demo-lab.ts). Wherever the lab cannot run it says
+ * why and runs the simulator in virtual time.
  */
 import type { Context } from './context.js';
 import { resolvePlatform, resolveScenario } from './context.js';
@@ -29,6 +29,12 @@ export async function runDemo(ctx: Context): Promise<number> {
  * caller falls back to the simulator).
  */
 async function runLinuxLabDemo(ctx: Context): Promise<number | undefined> {
-  ctx.out.warn('the real-lab demo needs the Linux platform (coming); running the simulator demo instead');
-  return undefined;
+  // Loaded only here: the lab and the Linux platform load native modules.
+  const { labUnavailable, runLabDemo } = await import('./demo-lab.js');
+  const why = labUnavailable(ctx);
+  if (why) {
+    ctx.out.warn(`the real-lab demo cannot run here: ${why}; running the simulator demo instead`);
+    return undefined;
+  }
+  return runLabDemo(ctx);
 }
