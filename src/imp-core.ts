@@ -15,7 +15,8 @@
 import { NetState, type NetStateValue, type SendErrorCode } from './states.js';
 import { IMPOS_UDP_RULES, type UdpSocket, type UdpMessage } from './core/udp.js';
 import type { NetInterface } from './core/interface.js';
-import type { Network } from './core/network.js';
+import type { Network, NetInfo } from './core/network.js';
+import { sealNic } from './sealing.js';
 import type { IpTable } from './core/types.js';
 import { ArgumentError, ClosedError, NotSupportedError } from './errors.js';
 
@@ -105,6 +106,17 @@ const finalizer = new FinalizationRegistry<NetInterface>((iface) => void iface.c
 
 export interface ImpNet {
   open(nic: unknown, callback?: ImpStateCallback): ImpInterface;
+  /** `{ interface: [{type, macaddress, name, state}], active?, ipv4?, lasterror? }`. */
+  info(): NetInfo;
+  /** Preferred order for default traffic: "ethernet", "wifi", "cell" or names; then Ethernet, WiFi, cellular. */
+  setserverinterfaces(list: string[]): void;
+  getserverinterfaces(): string[];
+  /**
+   * The NIC in use (of the interface carrying default traffic, or the one named), with the
+   * WiFi key, proxy password and cellular PIN/password sealed with the per-device key.
+   * Save this, not the plain NIC: open() accepts it back on this device. `{}` when none.
+   */
+  getcurrentconfig(ifname?: string): Record<string, unknown>;
   readonly UNKNOWN: -1;
   readonly STARTING: 0;
   readonly CONNECTED: 1;
@@ -139,6 +151,12 @@ export interface Imp {
 export function createImp(network: Network): Imp {
   const net: ImpNet = {
     ...NetState,
+    info: () => network.info(),
+    setserverinterfaces(list: string[]): void {
+      network.setServerInterfaces(list).catch(() => {});
+    },
+    getserverinterfaces: () => network.getServerInterfaces(),
+    getcurrentconfig: (ifname?: string) => currentConfig(network, ifname),
     open(nic: unknown, callback?: ImpStateCallback): ImpInterface {
       if (callback !== undefined && typeof callback !== 'function') throw new TypeError('open: callback must be a function');
       const iface = network.open(nic, callback ? { onState: (s) => callback(s) } : {});
@@ -148,5 +166,15 @@ export function createImp(network: Network): Imp {
     },
   };
   return { net, network };
+}
+
+function currentConfig(network: Network, ifname?: string): Record<string, unknown> {
+  let name = ifname;
+  if (name === undefined) {
+    const info = network.info();
+    name = info.active === undefined ? undefined : info.interface[info.active]?.name;
+  }
+  const nic = name === undefined ? undefined : network.nicInUse(name);
+  return nic ? sealNic(nic) : {};
 }
 

@@ -132,3 +132,38 @@ export function unseal(blob: Uint8Array, field: SealedField, options: SealingOpt
 export function installSealing(options: SealingOptions = {}): void {
   setSealedOpener(async (blob, field) => unseal(blob, field, options));
 }
+
+/**
+ * A NIC in impOS's input form with every secret sealed (impOS getcurrentconfig): save
+ * this, not the plain NIC; open() accepts it back on this device.
+ */
+export function sealNic(nic: import('./nic.js').Nic, options: SealingOptions = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = { interface: nic.interface };
+  const sealed = (v: string | { sealed: Uint8Array } | undefined, field: SealedField) =>
+    v === undefined ? undefined : typeof v === 'string' ? seal(v, field, options) : v.sealed;
+  if (nic.wificonfig) {
+    const w = nic.wificonfig;
+    const k = w.key;
+    const key = k.kind === 'open' ? null : k.kind === 'sealed' ? k.blob : seal(k.kind === 'passphrase' ? k.passphrase : k.psk, 'wificonfig.key', options);
+    out.wificonfig = { ssid: w.ssid, ...(w.wps ? { wps: true } : { key }), ...(w.hidden ? { hidden: true } : {}) };
+  }
+  if (nic.staticconfig) {
+    const s = nic.staticconfig;
+    out.staticconfig = { ip: s.ip, netmask: s.netmask, ...(s.gateway ? { gateway: s.gateway } : {}), dns: [...s.dns] };
+  }
+  if (nic.proxyconfig) {
+    const p = nic.proxyconfig;
+    out.proxyconfig = { type: 'HTTP', address: p.address, port: p.port, ...(p.username ? { username: p.username } : {}), ...(p.password !== undefined ? { password: sealed(p.password, 'proxyconfig.password') } : {}) };
+  }
+  if (nic.cellconfig) {
+    const c = nic.cellconfig;
+    out.cellconfig = {
+      apn: c.apn,
+      ...(c.pin !== undefined ? { pin: sealed(c.pin, 'cellconfig.pin') } : {}),
+      ...(c.username ? { username: c.username } : {}),
+      ...(c.password !== undefined ? { password: sealed(c.password, 'cellconfig.password') } : {}),
+      ...(c.device ? { device: c.device } : {}),
+    };
+  }
+  return out;
+}

@@ -206,6 +206,16 @@ class CellDriver implements Driver {
     await ppp?.stop().catch(() => {});
   }
 
+  async setRouteMetric(metric: number): Promise<void> {
+    const old = this.route;
+    const ifname = this.pppIfname;
+    if (!old || !ifname || old.metric === metric) return;
+    const route: Ipv4Route = { ...old, metric };
+    await this.ctx.platform.addRoute(ifname, route).catch(() => {});
+    await this.ctx.platform.removeRoute(ifname, old).catch(() => {});
+    this.route = route;
+  }
+
   retry(): void {
     if (this.stopped) return;
     if (!this.port) {

@@ -116,6 +116,10 @@ class EthernetDriver implements Driver {
     });
   }
 
+  async setRouteMetric(metric: number): Promise<void> {
+    await this.ip?.setMetric(metric);
+  }
+
   retry(): void {
     if (this.stopped || !this.carrier) return;
     const ip = this.ip;

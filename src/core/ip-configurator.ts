@@ -43,7 +43,7 @@ export class IpConfigurator {
     private readonly mac: Uint8Array,
     private readonly nic: Nic,
     private readonly options: DriverOptions,
-    private readonly metric: number,
+    private metric: number,
     private readonly events: IpConfiguratorEvents,
   ) {}
 
@@ -184,6 +184,20 @@ export class IpConfigurator {
         if (bump >= 16 || !(isNicupError(err) && /EEXIST/.test(err.message))) throw err;
       }
     }
+  }
+
+  /** Moves our default route to a new metric: add the new one first, so traffic never lacks a route. */
+  setMetric(metric: number): Promise<void> {
+    return this.serial(async () => {
+      if (metric === this.metric) return;
+      this.metric = metric;
+      const cfg = this.config;
+      const old = this.routes.filter((r) => r.prefixLength === 0);
+      if (!cfg?.gateway || old.length === 0) return;
+      const route = await this.addDefaultRoute(cfg);
+      for (const r of old) await this.platform.removeRoute(this.ifname, r).catch((e: Error) => this.events.log(`remove route: ${e.message}`));
+      this.routes = [...this.routes.filter((r) => r.prefixLength !== 0), route];
+    });
   }
 
   /** Removes what we added. */

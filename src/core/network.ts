@@ -8,12 +8,13 @@
  * (impOS 47 refuses even an identical NIC; nicup fixes that known issue.)
  */
 import type { Platform, LinkInfo, Disposable } from '../platform/contract.js';
-import { parseNic, checkApplicable, nicEquals, isAttachOnly, type InterfaceKind } from '../nic.js';
-import { InterfaceBusyError, InterfaceNotFoundError, NotSupportedError } from '../errors.js';
+import { parseNic, checkApplicable, nicEquals, isAttachOnly, type InterfaceKind, type Nic } from '../nic.js';
+import { ArgumentError, InterfaceBusyError, InterfaceNotFoundError, NotSupportedError } from '../errors.js';
 import { Session, type DriverFactory, type DriverOptions } from './session.js';
-import { NetInterface } from './interface.js';
-import type { NetStateValue } from '../states.js';
-import type { StateChange } from './types.js';
+import { NetInterface, toIpTable } from './interface.js';
+import { NetState, type NetStateValue } from '../states.js';
+import { DEFAULT_ROUTE_METRIC } from './ip-configurator.js';
+import type { IpTable, StateChange } from './types.js';
 import { defaultLogger, stateChannel, type Logger } from './log.js';
 import { defaultDrivers } from './drivers.js';
 import { VirtualClock } from './clock.js';
@@ -38,6 +39,26 @@ export interface OpenOptions {
   onState?: (state: NetStateValue, change: StateChange) => void;
   /** Driver options for this interface (override the network's). */
   driver?: DriverOptions;
+}
+
+export interface NetInfoInterface {
+  type: 'ethernet' | 'wifi' | 'cell';
+  macaddress: string;
+  name: string;
+  state: NetStateValue;
+}
+
+/** impOS imp.net.info(). */
+export interface NetInfo {
+  interface: NetInfoInterface[];
+  /** Index in `interface` of the one carrying default traffic; absent when none. */
+  active?: number;
+  ipv4?: IpTable['ipv4'];
+  lasterror?: { interface: string; state: NetStateValue; reason: string; detail?: string };
+}
+
+function isUnhappy(s: NetStateValue): boolean {
+  return s === NetState.WIFI_STOPPED_UNHAPPY || s === NetState.ETHERNET_STOPPED_UNHAPPY || s === NetState.CELLULAR_STOPPED_UNHAPPY || s === NetState.CELLULAR_REGISTRATION_DENIED;
 }
 
 export class Network {
@@ -129,10 +150,14 @@ export class Network {
     }
     const factory = this.options.drivers?.[link.kind] ?? defaultDrivers[link.kind];
     if (!factory) throw new NotSupportedError(`${link.name}: no driver for ${link.kind} interfaces yet`);
-    const session = new Session(this.platform, link, nic, factory, { ...this.options.driver, ...opts.driver }, this.log);
+    const driverOptions: DriverOptions = { ...this.options.driver, ...opts.driver };
+    if (driverOptions.routeMetric === undefined && this.serverInterfaces) driverOptions.routeMetric = this.metricFor(link.name, link.kind);
+    const session = new Session(this.platform, link, nic, factory, driverOptions, this.log);
     session.onChange((c) => {
       if (stateChannel.hasSubscribers) stateChannel.publish(c);
+      if (isUnhappy(c.state)) this.lastError = { interface: c.interface, state: c.state, reason: c.reason, ...(c.detail ? { detail: c.detail } : {}) };
     });
+    session.routeMetric = driverOptions.routeMetric ?? this.metricFor(link.name, link.kind);
     this.sessions.set(link.name, session);
     const handle = this.handle(session, opts);
     session.start();
@@ -146,6 +171,76 @@ export class Network {
       this.updateKeepAlive();
     });
   }
+
+  /**
+   * The order in which interfaces carry default traffic (impOS setserverinterfaces):
+   * generic kinds ("ethernet", "wifi", "cell") and names ("eth0", "wl0", "wlan0"); after
+   * the list, the default order Ethernet, WiFi, cellular. Realized as default-route
+   * metrics: the preferred CONNECTED interface carries default traffic, and when it drops
+   * its routes go with it, so traffic fails over at once and comes back when it returns.
+   */
+  setServerInterfaces(list: readonly string[]): Promise<void> {
+    if (!Array.isArray(list)) throw new ArgumentError('interfaces: must be an array of interface names or kinds', { field: 'interfaces' });
+    list.forEach((e, i) => {
+      if (typeof e !== 'string' || e.length === 0 || e.length > 15) throw new ArgumentError(`interfaces[${i}]: must be "ethernet", "wifi", "cell" or an interface name`, { field: `interfaces[${i}]` });
+    });
+    this.serverInterfaces = [...list];
+    return Promise.all([...this.sessions.values()].map((s) => s.setRouteMetric(this.metricFor(s.ifname, s.kind)))).then(() => {});
+  }
+
+  getServerInterfaces(): string[] {
+    return [...(this.serverInterfaces ?? [])];
+  }
+
+  private serverInterfaces: string[] | undefined;
+
+  /** 100 for the most preferred, then 200, 300…; without a list, NetworkManager's 100/600/700. */
+  private metricFor(ifname: string, kind: LinkInfo['kind']): number {
+    const list = this.serverInterfaces;
+    if (!list) return DEFAULT_ROUTE_METRIC[kind];
+    const generic = kind === 'cell' ? 'cell' : kind;
+    const aliasOf = (entry: string) => this.resolve(entry)?.name;
+    let rank = list.findIndex((e) => e === ifname || e === generic || aliasOf(e) === ifname);
+    if (rank < 0) rank = list.length + ['ethernet', 'wifi', 'cell', 'other'].indexOf(kind);
+    return 100 * (rank + 1);
+  }
+
+  /** The NIC in use on an interface (secrets included: callers seal or redact it). */
+  nicInUse(ifname: string): Nic | undefined {
+    const s = this.sessions.get(this.resolve(ifname)?.name ?? ifname);
+    return s && !s.closed ? s.nic : undefined;
+  }
+
+  /** impOS imp.net.info(): the interfaces nicup sees, the active one, its IPv4, the last error. */
+  info(): NetInfo {
+    const links = this.interfaces.filter((l) => l.kind !== 'other');
+    const rows = links.map((l) => {
+      const s = this.sessions.get(l.name);
+      return { type: l.kind === 'cell' ? 'cell' : l.kind, macaddress: l.mac ?? '', name: l.name, state: s?.state ?? NetState.UNKNOWN } as NetInfoInterface;
+    });
+    let active: number | undefined;
+    let best = Infinity;
+    rows.forEach((r, i) => {
+      const s = this.sessions.get(r.name);
+      if (!s || s.state !== NetState.CONNECTED || !s.ipv4?.gateway) return;
+      const m = s.routeMetric ?? DEFAULT_ROUTE_METRIC[s.kind];
+      if (m < best) {
+        best = m;
+        active = i;
+      }
+    });
+    const out: NetInfo = { interface: rows };
+    if (active !== undefined) {
+      out.active = active;
+      const s = this.sessions.get(rows[active]!.name)!;
+      const table = toIpTable(s.ipv4!, s.nic);
+      out.ipv4 = table.ipv4;
+    }
+    if (this.lastError) out.lasterror = this.lastError;
+    return out;
+  }
+
+  private lastError: { interface: string; state: NetStateValue; reason: string; detail?: string } | undefined;
 
   /** One referenced timer while any interface is open: the process lives as long as they do. */
   private updateKeepAlive(): void {

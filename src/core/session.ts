@@ -27,6 +27,8 @@ export interface Driver {
   stop(): Promise<void>;
   /** Asks a driver in a settled failure state to try again now (user or recovery). */
   retry?(): void;
+  /** Moves the default route to a new metric (interface priority changed). */
+  setRouteMetric?(metric: number): Promise<void>;
 }
 
 export interface DriverContext {
@@ -198,6 +200,16 @@ export class Session {
 
   retry(): void {
     this.driver?.retry?.();
+  }
+
+  /** The default-route metric in force (priority); undefined = the kind's default. */
+  routeMetric: number | undefined;
+
+  async setRouteMetric(metric: number): Promise<void> {
+    if (this.routeMetric === metric) return;
+    this.routeMetric = metric;
+    this.options.routeMetric = metric;
+    await this.driver?.setRouteMetric?.(metric);
   }
 
   /** Tears down and brings up afresh with a new NIC. */

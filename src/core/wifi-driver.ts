@@ -189,6 +189,10 @@ class WifiDriver implements Driver {
     });
   }
 
+  async setRouteMetric(metric: number): Promise<void> {
+    await this.ip?.setMetric(metric);
+  }
+
   retry(): void {
     if (this.stopped) return;
     if (!this.control) {

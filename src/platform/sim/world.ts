@@ -462,7 +462,15 @@ export class SimWorld {
     for (;;) {
       await settle();
       if (done()) return true;
-      const next = v.nextDeadline();
+      let next = v.nextDeadline();
+      // Nothing armed: real I/O (a module load, a file) may still be on its way — give it
+      // a little real time before concluding that nothing more will happen.
+      for (let i = 0; next === undefined && i < 20 && !done(); i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        await settle();
+        next = v.nextDeadline();
+      }
+      if (done()) return true;
       if (next === undefined || next - start > maxMs) return done();
       v.advance(next - v.now());
     }
