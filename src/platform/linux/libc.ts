@@ -14,6 +14,8 @@ export interface Libc {
   bind(fd: number, address: Buffer, length: number): number;
   getsockname(fd: number, address: Buffer, length: Buffer): number;
   sendto(fd: number, data: Uint8Array, length: number, flags: number, address: Buffer, addressLength: number): number;
+  /** recv(2) into a buffer. */
+  recv(fd: number, buffer: Buffer, length: number, flags: number): number;
   /** recvmsg(2) on a msghdr that lives in koffi-allocated memory. */
   recvmsg(fd: number, msghdr: unknown, flags: number): number;
   close(fd: number): number;
@@ -22,6 +24,7 @@ export interface Libc {
 }
 
 // Linux constants (asm-generic; identical on x86-64, arm64, arm).
+export const AF_UNIX = 1;
 export const AF_INET = 2;
 export const SOCK_DGRAM = 2;
 export const SOCK_NONBLOCK = 0o4000;
@@ -51,6 +54,7 @@ export function libc(): Libc {
     getsockname: lib.func('int getsockname(int fd, void *address, void *length)'),
     sendto: lib.func('intptr_t sendto(int fd, void *data, size_t length, int flags, void *address, uint32_t addressLength)'),
     recvmsg: lib.func('intptr_t recvmsg(int fd, void *msghdr, int flags)'),
+    recv: lib.func('intptr_t recv(int fd, _Out_ uint8_t *buffer, size_t length, int flags)'),
     close: lib.func('int close(int fd)'),
   };
   loaded = {
@@ -62,6 +66,7 @@ export function libc(): Libc {
     sendto: (fd, data, length, flags, address, addressLength) =>
       Number(fn.sendto(fd, data, length, flags, address, addressLength)),
     recvmsg: (fd, msghdr, flags) => Number(fn.recvmsg(fd, msghdr, flags)),
+    recv: (fd, buffer, length, flags) => Number(fn.recv(fd, buffer, length, flags)),
     close: (fd) => fn.close(fd) as number,
     errno: () => koffi.errno(),
   };
