@@ -531,10 +531,10 @@ describe('nicup demo', () => {
     assert.ok((summary?.simulatedMs as number) >= 2000, 'two simulated seconds without the cable');
   });
 
-  test('--platform linux: says the lab is coming and runs the simulator', async () => {
-    const r = await run(['demo', '--platform', 'linux']);
+  test('--platform linux where the lab cannot run: says why and runs the simulator', async () => {
+    const r = await run(['demo', '--platform', 'linux'], {}, { NICUP_DEMO_LAB: '0' });
     assert.equal(r.code, 0, r.err);
-    assert.match(r.err, /^nicup: warning: the real-lab demo needs the Linux platform \(coming\); running the simulator demo instead$/m);
+    assert.match(r.err, /^nicup: warning: the real-lab demo cannot run here: NICUP_DEMO_LAB=0 asks for the simulator; running the simulator demo instead$/m);
     assert.ok(stateNames(r.out).includes('ETHERNET_STOPPED_NO_LINK'));
   });
 });

@@ -22,6 +22,7 @@ const CABLE_OUT_MS = 1_000;
 
 /** Why the lab cannot run here, or undefined when it can (installing what it needs if allowed). */
 export function labUnavailable(ctx: Context): string | undefined {
+  if (ctx.io.env.NICUP_DEMO_LAB === '0') return 'NICUP_DEMO_LAB=0 asks for the simulator';
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not root (the lab creates network namespaces and veth links)';
   const missing = ['ip', 'dnsmasq', 'socat'].filter((b) => {

@@ -120,6 +120,14 @@ export class Session {
   /** The one place the state changes. */
   transition(value: NetStateValue, reason: ReasonCode, detail?: string): void {
     if (value === this.value && reason === this.lastReason) return;
+    if (value === this.value && value === NetState.CONNECTED) {
+      // A DHCP renewal is not a change of state: no callback, as impOS. (A new reason in
+      // any other state — a NAK while DHCPING, a wrong key after a timeout — is reported,
+      // with `previous` equal to `state`.)
+      this.lastReason = reason;
+      this.log.debug(`${this.ifname}: ${stateName(value)} (${reason}${detail ? `: ${detail}` : ''})`);
+      return;
+    }
     const previous = this.value;
     this.value = value;
     this.lastReason = reason;
