@@ -29,6 +29,8 @@ import { WifiDetector } from './nl80211.js';
 import { requireIpv4 } from './ipv4.js';
 import { Rtnetlink, type KernelLink, type LinkStats } from './rtnetlink.js';
 import { LinuxUdpTransport } from './sockets.js';
+import type { SupplicantControl, SupplicantOptions } from '../contract.js';
+import { openSupplicant, type LinuxSupplicantControl } from './supplicant.js';
 
 export type { LinkStats } from './rtnetlink.js';
 export { LinuxUdpTransport } from './sockets.js';
@@ -50,6 +52,7 @@ export class LinuxPlatform implements Platform {
   private watcher: LinkWatcher | undefined;
   private readonly wifi: WifiDetector;
   private readonly sockets = new Set<LinuxUdpTransport>();
+  private readonly supplicants = new Set<LinuxSupplicantControl>();
   private disposed = false;
 
   constructor(options: LinuxPlatformOptions = {}) {
@@ -198,9 +201,33 @@ export class LinuxPlatform implements Platform {
     });
   }
 
+  /**
+   * wpa_supplicant for a WiFi link: attaches to a daemon that already serves it, else starts
+   * one of its own (inside the namespace when the platform has one). See supplicant.ts.
+   */
+  openSupplicant(name: string, options: SupplicantOptions = {}): Promise<SupplicantControl> {
+    const operation = `open wpa_supplicant on ${name}`;
+    return this.run(operation, async (rtnl) => {
+      const link = await this.requireLink(rtnl, name, operation);
+      const control: LinuxSupplicantControl = await openSupplicant(link.name, {
+        ...options,
+        ...(this.netns !== undefined ? { netns: this.netns } : {}),
+        ...(link.mac !== undefined ? { mac: link.mac } : {}),
+        onReleased: () => this.supplicants.delete(control),
+      });
+      if (this.disposed) {
+        await control.close();
+        throw new ClosedError(`${operation}: platform disposed`);
+      }
+      this.supplicants.add(control);
+      return control;
+    });
+  }
+
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    await Promise.all([...this.supplicants].map((s) => s.close()));
     this.watcher?.close();
     this.channel?.close();
     this.wifi.close();
