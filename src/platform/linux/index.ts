@@ -31,6 +31,8 @@ import { Rtnetlink, type KernelLink, type LinkStats } from './rtnetlink.js';
 import { LinuxUdpTransport } from './sockets.js';
 import type { SupplicantControl, SupplicantOptions } from '../contract.js';
 import { openSupplicant, type LinuxSupplicantControl } from './supplicant.js';
+import type { ByteStream, PppLink, PppOptions } from '../contract.js';
+import { LinuxModems, type PppTuning } from './ppp.js';
 
 export type { LinkStats } from './rtnetlink.js';
 export { LinuxUdpTransport } from './sockets.js';
@@ -39,6 +41,8 @@ export interface LinuxPlatformOptions {
   /** A named network namespace (`ip netns add NAME`); absent: the process's own. */
   netns?: string;
   clock?: Clock;
+  /** pppd: LCP echo timing, binary, stop timeout (see ppp.ts). */
+  ppp?: PppTuning;
 }
 
 const DHCP_CLIENT_PORT = 68;
@@ -53,6 +57,7 @@ export class LinuxPlatform implements Platform {
   private readonly wifi: WifiDetector;
   private readonly sockets = new Set<LinuxUdpTransport>();
   private readonly supplicants = new Set<LinuxSupplicantControl>();
+  private readonly modems: LinuxModems;
   private disposed = false;
 
   constructor(options: LinuxPlatformOptions = {}) {
@@ -60,6 +65,11 @@ export class LinuxPlatform implements Platform {
     this.netns = options.netns;
     this.clock = options.clock ?? realClock();
     this.wifi = new WifiDetector(this.netns);
+    this.modems = new LinuxModems({
+      ...(this.netns !== undefined ? { netns: this.netns } : {}),
+      ...(options.ppp !== undefined ? { tuning: options.ppp } : {}),
+      hasAddress: async (ifname, address) => (await this.getAddresses(ifname)).some((a) => a.address === address),
+    });
   }
 
   listLinks(): Promise<LinkInfo[]> {
@@ -224,9 +234,22 @@ export class LinuxPlatform implements Platform {
     });
   }
 
+  /** A modem's AT port (serial.ts); startPpp hands it to pppd and it reopens after. */
+  async openSerial(device: string): Promise<ByteStream> {
+    this.assertOpen(`open ${device}`);
+    return this.modems.openSerial(device);
+  }
+
+  /** pppd on a dialled modem port, in this platform's namespace (ppp.ts). */
+  async startPpp(options: PppOptions): Promise<PppLink> {
+    this.assertOpen('start pppd');
+    return this.modems.startPpp(options);
+  }
+
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    await this.modems.dispose();
     await Promise.all([...this.supplicants].map((s) => s.close()));
     this.watcher?.close();
     this.channel?.close();
