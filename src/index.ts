@@ -36,4 +36,6 @@ export async function createNetwork(options: CreateNetworkOptions = {}): Promise
   return Network.create(platform, { ...options, logger });
 }
 export { createImp, ImpInterface, ImpUdpSocket } from './imp-core.js';
+export { proxyDispatcher } from './proxy.js';
+export type { ProxyDispatcher, ProxyDispatcherOptions, ProxyRequestOptions, ProxyResponse, ProxyTarget } from './proxy.js';
 export type { Imp, ImpNet, ImpStateCallback, ImpReceiveCallback } from './imp-core.js';

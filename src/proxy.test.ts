@@ -151,6 +151,27 @@ test('407 from the proxy: PermissionError naming the proxy and the user, never t
   }
 });
 
+test('http: a 401 without Via is the proxy refusing the credentials (tinyproxy); a 401 the proxy forwarded (with Via) is the origin\'s answer', async () => {
+  let forwarded = false;
+  const proxy = await fakeProxy(() =>
+    forwarded
+      ? 'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="origin"\r\nVia: 1.1 proxy\r\nContent-Length: 6\r\nConnection: close\r\n\r\norigin'
+      : 'HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic realm="Tinyproxy"\r\nConnection: close\r\n\r\n',
+  );
+  const { iface, net } = await simEth(PROXY);
+  try {
+    const d = await proxyDispatcher(iface, via(proxy.port));
+    await assert.rejects(d.request('http://origin.example/'), (e: unknown) => isNicupError(e, 'NICUP_PERMISSION') && /: 401 Unauthorized: the proxy refused the credentials of user "alice"$/.test(e.message));
+    forwarded = true;
+    const res = await d.request('http://origin.example/');
+    assert.equal(res.status, 401);
+    assert.equal(res.body.toString(), 'origin');
+  } finally {
+    proxy.server.close();
+    await net.close();
+  }
+});
+
 test('a proxy without credentials configured: 407 says to add them; no Proxy-Authorization is sent', async () => {
   const proxy = await fakeProxy(() => 'HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n');
   const { iface, net } = await simEth({ type: 'HTTP', address: '192.0.2.80', port: 3128 });

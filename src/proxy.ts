@@ -172,11 +172,14 @@ class ProxyTunnel {
     return `proxy ${this.label} (${this.#iface.name})`;
   }
 
-  /** The 407 error: says whether credentials were sent, and for which user; never the password. */
-  authError(what: string): PermissionError {
+  /**
+   * The proxy refused: 407, or 401 (tinyproxy answers wrong credentials so). Says whether
+   * credentials were sent, and for which user; never the password.
+   */
+  authError(what: string, status: number, statusText: string): PermissionError {
     const user = this.#config.username;
     const why = user === undefined ? 'asks for credentials; add proxyconfig.username and proxyconfig.password' : `refused the credentials of user "${user}"`;
-    return new PermissionError(`${this.describe()}: ${what}: 407 Proxy Authentication Required: the proxy ${why}`, { field: 'proxyconfig' });
+    return new PermissionError(`${this.describe()}: ${what}: ${status} ${printable(statusText)}: the proxy ${why}`, { field: 'proxyconfig' });
   }
 
   /** A TCP connection to the proxy, from the interface's address. */
@@ -215,11 +218,10 @@ class ProxyTunnel {
     const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(head.statusLine);
     if (!m) throw new PlatformError(`${this.describe()}: CONNECT ${authority}: not an HTTP answer`);
     const status = Number(m[1]);
-    if (status === 407) throw this.authError(`CONNECT ${authority}`);
-    if (status < 200 || status > 299) {
-      const reason = (m[2] ?? '').replace(/[^\x20-\x7e]/g, '').slice(0, 80);
-      throw new PlatformError(`${this.describe()}: CONNECT ${authority} refused: ${status}${reason ? ` ${reason}` : ''}`);
-    }
+    const reason = printable(m[2] ?? '');
+    // Only the proxy answers CONNECT: a 401 is its own too.
+    if (status === 407 || status === 401) throw this.authError(`CONNECT ${authority}`, status, reason);
+    if (status < 200 || status > 299) throw new PlatformError(`${this.describe()}: CONNECT ${authority} refused: ${status}${reason ? ` ${reason}` : ''}`);
     if (head.rest.length > 0) socket.unshift(head.rest);
   }
 
@@ -256,6 +258,11 @@ class ProxyTunnel {
     }
     return { host, hostname: name, port: this.#config.port, localAddress: local };
   }
+}
+
+/** A status text from the network, safe to put in a message. */
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '').slice(0, 80);
 }
 
 function hasLocalAddress(ifname: string, address: string): boolean {
@@ -403,9 +410,9 @@ function requestThrough(tunnel: ProxyTunnel, agent: HttpAgent, url: URL, o: Prox
       } else resolve(value!);
     };
     const req = send(url, { method: o.method ?? 'GET', headers: o.headers ?? {}, agent, ...(o.ca !== undefined ? { ca: o.ca } : {}) }, (res: IncomingMessage) => {
-      if (res.statusCode === 407) {
+      if (isProxyRefusal(res, tunnel, url)) {
         res.resume();
-        finish(tunnel.authError(`${o.method ?? 'GET'} ${url.origin}`));
+        finish(tunnel.authError(`${o.method ?? 'GET'} ${url.origin}`, res.statusCode ?? 0, res.statusMessage ?? ''));
         return;
       }
       const chunks: Buffer[] = [];
@@ -425,4 +432,17 @@ function requestThrough(tunnel: ProxyTunnel, agent: HttpAgent, url: URL, o: Prox
     req.once('error', (e: Error) => finish(e instanceof NicupError ? e : new PlatformError(`${url.origin} through the ${tunnel.describe()}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { cause: e })));
     req.end(o.body);
   });
+}
+
+/**
+ * Whether a response to a request sent in absolute form is the proxy refusing it: 407; or
+ * a 401 without Via to a request that carried credentials. A proxy must add Via to every
+ * response it forwards (RFC 9110 §7.6.3), so a 401 without one is the proxy's own:
+ * tinyproxy answers wrong credentials so. Through CONNECT (https) the origin's answers
+ * are inside TLS, so this is for http: only.
+ */
+function isProxyRefusal(res: IncomingMessage, tunnel: ProxyTunnel, url: URL): boolean {
+  if (url.protocol !== 'http:') return false;
+  if (res.statusCode === 407) return true;
+  return res.statusCode === 401 && res.headers.via === undefined && tunnel.authorization !== undefined;
 }
