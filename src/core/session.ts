@@ -225,10 +225,13 @@ export class Session {
     const old = this.driver;
     this.driver = undefined;
     this.sinkOwner = undefined;
-    await old?.stop();
-    this.setIpv4(undefined);
-    if (this.closed) return;
+    // The new NIC is in force at once: while the old driver stops, a handle must not see
+    // the old CONNECTED state, table or NIC (connected() would resolve with them).
     this.nic = nic;
+    this.setIpv4(undefined);
+    this.transition(NetState.STARTING, Reason.RECONFIGURED);
+    await old?.stop();
+    if (this.closed) return;
     this.start(Reason.RECONFIGURED);
   }
 
