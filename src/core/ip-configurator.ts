@@ -3,7 +3,9 @@
  * the address, the subnet route (the kernel's, with the address) and the default route,
  * and remembers exactly what it added so that `suspend` (link lost) and `stop` (close)
  * remove exactly that — nothing more. Shared by the Ethernet and WiFi drivers, which map
- * its phases to their own states.
+ * its phases to their own states. On Linux it also keeps a ledger of what it added
+ * (leftovers.ts), so that a nicup killed before it could undo is cleaned up after: the
+ * first thing a configurator does is remove what a dead process recorded for the link.
  */
 import type { Ipv4Address, Ipv4Route, Platform } from '../platform/contract.js';
 import type { Nic } from '../nic.js';
@@ -14,6 +16,7 @@ import { Dhcp4Driver } from './dhcp4-driver.js';
 import type { Lease } from '../protocols/dhcp4/index.js';
 import { broadcastOf, prefixToNetmask } from './ipv4.js';
 import { isNicupError } from '../errors.js';
+import { ledgerFor, type LeftoverLedger } from './leftovers.js';
 
 export interface IpConfiguratorEvents {
   /** DHCP has started (or restarted after a NAK or an expiry). */
@@ -35,6 +38,7 @@ export class IpConfigurator {
   private lastLease: Lease | undefined;
   private active = false;
   private chain: Promise<void> = Promise.resolve();
+  private readonly ledger: LeftoverLedger | undefined;
   config: Ipv4Config | undefined;
 
   constructor(
@@ -45,7 +49,17 @@ export class IpConfigurator {
     private readonly options: DriverOptions,
     private metric: number,
     private readonly events: IpConfiguratorEvents,
-  ) {}
+  ) {
+    this.ledger = ledgerFor(platform, ifname, (m) => events.log(m));
+    const ledger = this.ledger;
+    if (ledger) {
+      // Before anything of ours goes on the link: take off what a killed nicup left there.
+      void this.serial(async () => {
+        const r = await ledger.reclaim(platform);
+        if (r.files > 0) events.log(`leftovers of a dead nicup removed: ${r.addresses.map((a) => `${a.address}/${a.prefixLength}`).join(', ') || 'no address'}; ${r.routes.length} route(s)`);
+      });
+    }
+  }
 
   /** Runs kernel changes one at a time, in order. */
   private serial(fn: () => Promise<void>): Promise<void> {
@@ -162,10 +176,20 @@ export class IpConfigurator {
       ...(infinite ? {} : { validLifetimeS: lease.leaseTimeS, preferredLifetimeS: lease.leaseTimeS }),
     };
     if (old && (old.address !== cfg.address || old.prefixLength !== cfg.prefixLength)) await this.unapply();
-    await this.platform.addAddress(this.ifname, addr);
-    if (!this.addresses.some((a) => a.address === addr.address)) this.addresses.push(addr);
+    const ours = this.addresses.some((a) => a.address === addr.address);
+    this.ledger?.addingAddress(addr);
+    try {
+      await this.platform.addAddress(this.ifname, addr);
+    } catch (err) {
+      if (!ours) this.ledger?.removedAddress(addr);
+      throw err;
+    }
+    if (!ours) this.addresses.push(addr);
     if (cfg.gateway && !this.routes.some((r) => r.prefixLength === 0 && r.gateway === cfg.gateway)) {
-      for (const r of this.routes.filter((x) => x.prefixLength === 0)) await this.platform.removeRoute(this.ifname, r);
+      for (const r of this.routes.filter((x) => x.prefixLength === 0)) {
+        await this.platform.removeRoute(this.ifname, r);
+        this.ledger?.removedRoute(r);
+      }
       this.routes = this.routes.filter((x) => x.prefixLength !== 0);
       const route = await this.addDefaultRoute(cfg);
       this.routes.push(route);
@@ -178,9 +202,11 @@ export class IpConfigurator {
     for (let bump = 0; ; bump++) {
       const route: Ipv4Route = { destination: '0.0.0.0', prefixLength: 0, gateway: cfg.gateway!, metric: this.metric + bump, source: cfg.address };
       try {
+        this.ledger?.addingRoute(route);
         await this.platform.addRoute(this.ifname, route);
         return route;
       } catch (err) {
+        this.ledger?.removedRoute(route);
         if (bump >= 16 || !(isNicupError(err) && /EEXIST/.test(err.message))) throw err;
       }
     }
@@ -195,7 +221,7 @@ export class IpConfigurator {
       const old = this.routes.filter((r) => r.prefixLength === 0);
       if (!cfg?.gateway || old.length === 0) return;
       const route = await this.addDefaultRoute(cfg);
-      for (const r of old) await this.platform.removeRoute(this.ifname, r).catch((e: Error) => this.events.log(`remove route: ${e.message}`));
+      for (const r of old) await this.removeRoute(r);
       this.routes = [...this.routes.filter((r) => r.prefixLength !== 0), route];
     });
   }
@@ -207,8 +233,25 @@ export class IpConfigurator {
     this.routes = [];
     this.addresses = [];
     this.config = undefined;
-    for (const r of routes) await this.platform.removeRoute(this.ifname, r).catch((e: Error) => this.events.log(`remove route: ${e.message}`));
-    for (const a of addresses) await this.platform.removeAddress(this.ifname, a).catch((e: Error) => this.events.log(`remove address: ${e.message}`));
+    for (const r of routes) await this.removeRoute(r);
+    for (const a of addresses) {
+      try {
+        await this.platform.removeAddress(this.ifname, a);
+        this.ledger?.removedAddress(a);
+      } catch (e) {
+        this.events.log(`remove address: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Removes one of our routes; a failure is logged and the route stays on the ledger. */
+  private async removeRoute(r: Ipv4Route): Promise<void> {
+    try {
+      await this.platform.removeRoute(this.ifname, r);
+      this.ledger?.removedRoute(r);
+    } catch (e) {
+      this.events.log(`remove route: ${(e as Error).message}`);
+    }
   }
 
   /** The link is gone: stop DHCP, remove what we added, remember the lease for INIT-REBOOT. */
