@@ -4,7 +4,8 @@
  * another device, or changed by one bit, is refused with a SealedKeyError that says which.
  *
  * The device key: 32 random bytes in a file readable by root only, created on first use.
- * Location: the `keyFile` option, else NICUP_KEY_FILE, else /var/lib/nicup/device.key.
+ * Location: the `keyFile` option, else the one installSealing() named, else NICUP_KEY_FILE,
+ * else /var/lib/nicup/device.key.
  *
  * Blob layout (all binary):
  *   "NCS1" | keyId (8: first bytes of SHA-256 of the key) | iv (12) | ciphertext | tag (16)
@@ -33,8 +34,11 @@ export interface SealingOptions {
   keyFile?: string;
 }
 
+/** The key file installSealing() named: sealing (getcurrentconfig) must use the key opening uses. */
+let installedKeyFile: string | undefined;
+
 export function keyFilePath(options: SealingOptions = {}): string {
-  return options.keyFile ?? process.env.NICUP_KEY_FILE ?? DEFAULT_KEY_FILE;
+  return options.keyFile ?? installedKeyFile ?? process.env.NICUP_KEY_FILE ?? DEFAULT_KEY_FILE;
 }
 
 const cache = new Map<string, Buffer>();
@@ -128,8 +132,13 @@ export function unseal(blob: Uint8Array, field: SealedField, options: SealingOpt
   }
 }
 
-/** Lets the drivers open sealed keys with this device's key (called by createNetwork). */
+/**
+ * Makes `options.keyFile` this process's device key: drivers open sealed secrets with it,
+ * and seal(), sealNic() and getcurrentconfig() seal with it. Without a keyFile: back to
+ * NICUP_KEY_FILE, else /var/lib/nicup/device.key.
+ */
 export function installSealing(options: SealingOptions = {}): void {
+  installedKeyFile = options.keyFile;
   setSealedOpener(async (blob, field) => unseal(blob, field, options));
 }
 
