@@ -14,9 +14,10 @@ import { IpConfigurator, DEFAULT_ROUTE_METRIC } from './ip-configurator.js';
 import { macToBytes } from './mac.js';
 import { Backoff } from './backoff.js';
 import { createStation, step, type StationAction, type StationInput, type StationState } from '../protocols/wpa/station-machine.js';
-import { addNetwork, attach, networkSetupCommands, removeNetwork, status, type ControlCommand } from '../protocols/wpa/command-encoder.js';
+import { addNetwork, attach, networkSetupCommands, removeNetwork, setGlobalFreqList, status, type ControlCommand } from '../protocols/wpa/command-encoder.js';
 import { decodeNetworkIdReply, decodeStatus } from '../protocols/wpa/status-decoder.js';
 import { openSealed } from './sealed-hook.js';
+import type { WifiKey } from '../nic.js';
 
 /** STATUS poll period while joining (some builds send no state-change events), and once up. */
 const POLL_JOINING_MS = 500;
@@ -37,6 +38,8 @@ class WifiDriver implements Driver {
   private wasAdminUp: boolean | undefined;
   private readonly backoff: Backoff;
   private readonly name: string;
+  /** The key, opened once when sealed: it lives only in this driver's memory. */
+  private key: WifiKey | undefined;
 
   constructor(private readonly ctx: DriverContext) {
     this.name = ctx.link.name;
@@ -53,6 +56,15 @@ class WifiDriver implements Driver {
     if (!platform.openSupplicant) {
       sink.state(NetState.WIFI_STOPPED_UNHAPPY, Reason.SUPPLICANT_UNREACHABLE, `the ${platform.name} platform has no wpa_supplicant`);
       return;
+    }
+    if (wifi && !wifi.wps && this.key === undefined) {
+      try {
+        this.key = wifi.key.kind === 'sealed' ? await openSealed(wifi.key) : wifi.key;
+      } catch (err) {
+        // A blob sealed on another device, or changed, stays refused: say so once, no retries.
+        sink.state(NetState.WIFI_STOPPED_UNHAPPY, Reason.CONFIG_FAILED, (err as Error).message);
+        return;
+      }
     }
     try {
       if (this.wasAdminUp === undefined) this.wasAdminUp = (await platform.getLink(this.name))?.adminUp ?? false;
@@ -75,9 +87,13 @@ class WifiDriver implements Driver {
       await this.send(removeNetwork('all'));
       this.station = createStation();
       if (!wifi || wifi.wps) {
+        // WPS_PBC takes no channel: the global freq_list is what pins its scans (a full
+        // scan takes seconds, ~9 s on mac80211_hwsim).
+        const freqs = this.ctx.options.wifiFrequenciesMhz;
+        if (freqs) await this.send(setGlobalFreqList(freqs));
         this.input({ type: 'start-wps' });
       } else {
-        const key = wifi.key.kind === 'sealed' ? await openSealed(wifi.key) : wifi.key;
+        const key = this.key ?? wifi.key;
         const id = decodeNetworkIdReply(await this.send(addNetwork()));
         if (id === undefined) throw new Error('ADD_NETWORK failed');
         // Validated before any is sent: a bad key never leaves a half-made network.
