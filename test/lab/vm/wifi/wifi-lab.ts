@@ -81,6 +81,8 @@ export function ipv4Of(ifname: string, netns?: string): string[] {
 /** One nicup Network on the real Linux platform, with its log kept (never printed unless a check fails). */
 export class Station {
   readonly logs: string[] = [];
+  /** How many log lines were printed already (LAB_WIFI_VERBOSE). */
+  printed = 0;
   readonly changes: StateChange[] = [];
   net!: Network;
   iface!: NetInterface;
@@ -189,11 +191,12 @@ export async function check(name: string, station: Station | undefined, fn: () =
     return false;
   } finally {
     if (station) for (const v of station.values()) seenStates.add(v);
+    // LAB_WIFI_VERBOSE=1: the station's whole log after each check (for investigating).
+    if (station && process.env['LAB_WIFI_VERBOSE'] === '1') {
+      for (const line of station.logs.slice(station.printed)) console.log(`lab:   ${line}`);
+      station.printed = station.logs.length;
+    }
   }
-}
-
-export function recordStates(station: Station): void {
-  for (const v of station.values()) seenStates.add(v);
 }
 
 /** Prints the states seen (for the host's all-states check) and exits with the outcome. */
