@@ -28,5 +28,16 @@ if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+// The VM-lab files each boot a QEMU guest under software emulation: they run after the
+// rest, one at a time, so that two guests never fight over the machine's two cores.
+const isVm = (f) => /(^|\/)vm-[^/]*\.test\.ts$/.test(f);
+const groups = [
+  { files: files.filter((f) => !isVm(f)), concurrency: 2 },
+  { files: files.filter(isVm), concurrency: 1 },
+].filter((g) => g.files.length > 0);
+let status = 0;
+for (const g of groups) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${g.concurrency}`, ...g.files], { stdio: 'inherit' });
+  if (r.status !== 0) status = r.status ?? 1;
+}
+process.exit(status);
