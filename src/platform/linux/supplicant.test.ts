@@ -178,15 +178,15 @@ describe('openSupplicant: attach to a running daemon', () => {
   });
 
   test('requests are serialized and each gets its own reply; a timeout rejects and the next request is not fed the late reply', async () => {
-    const w = world('resync', { requestTimeoutMs: 100 });
+    const w = world('resync');
     const daemon = systemDaemon(w.system, 'wlan0');
     try {
       const control = await openSupplicant('wlan0', w.options);
       const [a, b, c] = await Promise.all([control.request('PING'), control.request('ADD_NETWORK'), control.request('PING')]);
       assert.deepEqual([a, b, c], ['PONG\n', 'OK\n', 'PONG\n']);
-      await assert.rejects(control.request('SLOW 150'), (e: Error) => isNicupError(e, 'NICUP_TIMEOUT') && /SLOW within 100 ms/.test(e.message));
-      // The late answer to SLOW 150 arrives while this one waits: it must not be taken for it.
-      assert.equal(await control.request('SLOW 250', 1000), 'LATE 250\n');
+      await assert.rejects(control.request('SLOW 300', 100), (e: Error) => isNicupError(e, 'NICUP_TIMEOUT') && /SLOW within 100 ms/.test(e.message));
+      // The late answer to SLOW 300 arrives while this one waits: it must not be taken for it.
+      assert.equal(await control.request('SLOW 600', 3000), 'LATE 600\n');
       assert.equal(await control.request('PING'), 'PONG\n');
       await control.close();
     } finally {
