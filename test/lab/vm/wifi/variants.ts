@@ -53,7 +53,7 @@ station = await Station.open({ ssid: 'WpsLab', wps: true });
 await check('wifi-wps-pbc', station, async () => {
   try {
     await station.waitFor(NetState.WIFI_WPSING, { timeoutMs: 10_000 });
-    await sleep(1500);
+    await sleep(1000);
     if (station.values().some((v) => v !== NetState.STARTING && v !== NetState.WIFI_WPSING)) {
       throw new Error(`left WPSING before the AP's button was pushed: ${station.steps().join(', ')}`);
     }

@@ -102,7 +102,7 @@ await check('wifi-ap-lost', station, async () => {
   try {
     await station.waitFor(NetState.WIFI_SCANNING, { reason: 'ap-lost', from, timeoutMs: 10_000 });
     await waitUntil('the address to go with the link', () => ipv4Of(STA_IF).length === 0, 3000);
-    await sleep(1000);
+    await sleep(300);
   } finally {
     hostapdCli(ap, 'enable');
   }
@@ -142,7 +142,7 @@ await check('wifi-wrong-key', station, async () => {
   if (station.values().includes(NetState.CONNECTED)) throw new Error('a wrong key reached CONNECTED');
   // No endless silent retry: the network is disabled and nothing happens for a while.
   const count = station.changes.length;
-  await sleep(6000);
+  await sleep(5000);
   if (station.changes.length !== count) throw new Error(`states after wrong-key: ${station.steps(count).join(', ')}`);
   const networks = wpaCli('list_networks');
   if (!/\[DISABLED\]/.test(networks)) throw new Error(`the network is not disabled: ${networks.replace(/\n/g, ' | ')}`);
