@@ -37,5 +37,7 @@ export async function createNetwork(options: CreateNetworkOptions = {}): Promise
 }
 export { createImp, ImpInterface, ImpUdpSocket } from './imp-core.js';
 export { proxyDispatcher } from './proxy.js';
+export { seal, unseal, sealNic, installSealing, keyFilePath, DEFAULT_KEY_FILE } from './sealing.js';
+export type { SealedField, SealingOptions } from './sealing.js';
 export type { ProxyDispatcher, ProxyDispatcherOptions, ProxyRequestOptions, ProxyResponse, ProxyTarget } from './proxy.js';
 export type { Imp, ImpNet, ImpStateCallback, ImpReceiveCallback } from './imp-core.js';

@@ -17,6 +17,7 @@ import { runOpen, type OpenFlags } from './open.js';
 import { Output, oneLine, type CliIo } from './output.js';
 import { addNicOptions } from './nic-options.js';
 import { runState } from './state.js';
+import { runSeal, SEALED_FIELDS, type SealFlags } from './seal.js';
 import { runUdpListen, runUdpSend, type ListenFlags, type SendFlags } from './udp.js';
 
 export type { CliIo, TextSink } from './output.js';
@@ -123,6 +124,21 @@ Examples:
     'after',
     `
 Result codes: 0 OK, 1 NOT_CONNECTED, 2 TIMEOUT, 3 DISCONNECTED, 4 WOULDBLOCK (exit 1 if any send fails).`,
+  );
+
+  const sealCommand = program
+    .command('seal')
+    .description('seal a secret read from stdin with the per-device key; print the blob (base64) for --key-sealed, --pin-sealed, --proxy-password-sealed')
+    .addOption(new Option('--field <field>', 'the NIC field the secret belongs to (a blob opens for that field only)').choices([...SEALED_FIELDS]).makeOptionMandatory())
+    .option('--key-file <path>', 'the device key file (default: NICUP_KEY_FILE, else /var/lib/nicup/device.key; created 0600 on first use)')
+    .allowExcessArguments(false);
+  sealCommand.action(async (flags: SealFlags, cmd: Command) => runner(cmd, (ctx) => runSeal(ctx, flags)));
+  sealCommand.addHelpText(
+    'after',
+    `
+The secret comes from stdin, never from the command line (ps would show it):
+  nicup seal --field wificonfig.key < ~/.wifi-key
+  nicup open wl0 --ssid Network --key-sealed "$(nicup seal --field wificonfig.key < ~/.wifi-key)"`,
   );
 
   program

@@ -5,18 +5,22 @@
  * Secrets: a key or PIN on the command line is visible to every user in `ps`, so each
  * secret also comes from a file (--key-file, --pin-file, --proxy-password-file) or the
  * environment (NICUP_WIFI_KEY, NICUP_SIM_PIN, NICUP_PROXY_PASSWORD). --key and --pin are
- * still accepted, with a warning. No secret is ever written out.
+ * still accepted, with a warning. No secret is ever written out. A secret sealed with the
+ * device key (`nicup seal`) is no secret on the command line: --key-sealed, --pin-sealed,
+ * --proxy-password-sealed take its base64; NICUP_KEY_FILE names the key file.
  */
 import { open as openFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parseNic, type DriverOptions } from '../index.js';
+import { installSealing, parseNic, type DriverOptions } from '../index.js';
 import { UsageError } from './cli-errors.js';
 import type { Context } from './context.js';
+import { decodeSealedFlag } from './seal.js';
 
 export interface NicFlags {
   ssid?: string;
   key?: string;
   keyFile?: string;
+  keySealed?: string;
   open?: boolean;
   hidden?: boolean;
   wps?: boolean;
@@ -26,9 +30,11 @@ export interface NicFlags {
   proxy?: string;
   proxyUser?: string;
   proxyPasswordFile?: string;
+  proxyPasswordSealed?: string;
   apn?: string;
   pin?: string;
   pinFile?: string;
+  pinSealed?: string;
   device?: string;
   takeOver?: boolean;
 }
@@ -38,6 +44,7 @@ export function addNicOptions(cmd: Command): Command {
     .option('--ssid <ssid>', 'WiFi: the network name')
     .option('--key <key>', 'WiFi: the key (visible in ps: prefer --key-file or NICUP_WIFI_KEY)')
     .option('--key-file <file>', 'WiFi: read the key from a file (one line)')
+    .option('--key-sealed <base64>', 'WiFi: the key sealed with the device key ("nicup seal"; NICUP_KEY_FILE names the key file)')
     .option('--open', 'WiFi: an open network (no key)')
     .option('--hidden', 'WiFi: the network hides its SSID (scan for it by name)')
     .option('--wps', 'WiFi: WPS push-button instead of a key')
@@ -47,9 +54,11 @@ export function addNicOptions(cmd: Command): Command {
     .option('--proxy <host:port>', 'HTTP proxy reported in the IP table')
     .option('--proxy-user <user>', 'proxy user name')
     .option('--proxy-password-file <file>', 'read the proxy password from a file (or NICUP_PROXY_PASSWORD)')
+    .option('--proxy-password-sealed <base64>', 'the proxy password sealed with the device key ("nicup seal")')
     .option('--apn <apn>', 'cellular: the access point name')
     .option('--pin <pin>', 'cellular: SIM PIN (visible in ps: prefer --pin-file or NICUP_SIM_PIN)')
     .option('--pin-file <file>', 'cellular: read the SIM PIN from a file')
+    .option('--pin-sealed <base64>', 'cellular: the SIM PIN sealed with the device key ("nicup seal")')
     .option('--device <dev>', "cellular: the modem's AT port, e.g. /dev/ttyUSB2")
     .option('--take-over', 'run the interface even if another network manager manages it');
 }
@@ -73,23 +82,28 @@ export async function buildNic(iface: string, flags: NicFlags, ctx: Context): Pr
   if (cell) nic.cellconfig = cell;
   // Checked here too, so a bad NIC is a usage error before any platform is touched.
   parseNic(nic);
+  const sealed = flags.keySealed !== undefined || flags.pinSealed !== undefined || flags.proxyPasswordSealed !== undefined;
+  // The drivers open sealed values with the key file this command's environment names.
+  if (sealed && ctx.io.env.NICUP_KEY_FILE) installSealing({ keyFile: ctx.io.env.NICUP_KEY_FILE });
   return { nic, driver: flags.takeOver ? { takeOver: true } : {} };
 }
 
 async function wifiConfig(f: NicFlags, ctx: Context): Promise<Record<string, unknown> | undefined> {
-  const used = [f.key !== undefined && '--key', f.keyFile !== undefined && '--key-file', f.open && '--open', f.hidden && '--hidden', f.wps && '--wps'].filter(
+  const used = [f.key !== undefined && '--key', f.keyFile !== undefined && '--key-file', f.keySealed !== undefined && '--key-sealed', f.open && '--open', f.hidden && '--hidden', f.wps && '--wps'].filter(
     (x): x is string => typeof x === 'string',
   );
   if (f.ssid === undefined) {
     if (used.length > 0) throw new UsageError(`--ssid: is required with ${used.join(', ')}`);
     return undefined;
   }
-  const keySources = [f.key !== undefined && '--key', f.keyFile !== undefined && '--key-file', f.open && '--open', f.wps && '--wps'].filter(
+  const keySources = [f.key !== undefined && '--key', f.keyFile !== undefined && '--key-file', f.keySealed !== undefined && '--key-sealed', f.open && '--open', f.wps && '--wps'].filter(
     (x): x is string => typeof x === 'string',
   );
   if (keySources.length > 1) throw new UsageError(`${keySources.join(' and ')}: choose one way to give the key`);
-  let key: string | undefined;
-  if (f.key !== undefined) {
+  let key: string | Uint8Array | undefined;
+  if (f.keySealed !== undefined) {
+    key = decodeSealedFlag(f.keySealed, '--key-sealed');
+  } else if (f.key !== undefined) {
     ctx.out.addSecret(f.key);
     ctx.out.warn('--key: the key is visible to other users in the process list; prefer --key-file or NICUP_WIFI_KEY');
     key = f.key;
@@ -131,7 +145,7 @@ function staticConfig(f: NicFlags): Record<string, unknown> | undefined {
 
 async function proxyConfig(f: NicFlags, ctx: Context): Promise<Record<string, unknown> | undefined> {
   if (f.proxy === undefined) {
-    const orphans = [f.proxyUser !== undefined && '--proxy-user', f.proxyPasswordFile !== undefined && '--proxy-password-file'].filter(
+    const orphans = [f.proxyUser !== undefined && '--proxy-user', f.proxyPasswordFile !== undefined && '--proxy-password-file', f.proxyPasswordSealed !== undefined && '--proxy-password-sealed'].filter(
       (x): x is string => typeof x === 'string',
     );
     if (orphans.length > 0) throw new UsageError(`${orphans.join(', ')}: only with --proxy HOST:PORT`);
@@ -146,7 +160,11 @@ async function proxyConfig(f: NicFlags, ctx: Context): Promise<Record<string, un
     port: /^\d{1,5}$/.test(portText) ? Number(portText) : portText,
   };
   if (f.proxyUser !== undefined) p.username = f.proxyUser;
-  if (f.proxyPasswordFile !== undefined) {
+  if (f.proxyPasswordSealed !== undefined) {
+    if (f.proxyUser === undefined) throw new UsageError('--proxy-password-sealed: only with --proxy-user');
+    if (f.proxyPasswordFile !== undefined) throw new UsageError('--proxy-password-file and --proxy-password-sealed: choose one way to give the password');
+    p.password = decodeSealedFlag(f.proxyPasswordSealed, '--proxy-password-sealed');
+  } else if (f.proxyPasswordFile !== undefined) {
     if (f.proxyUser === undefined) throw new UsageError('--proxy-password-file: only with --proxy-user');
     p.password = await readSecretFile(f.proxyPasswordFile, '--proxy-password-file', ctx);
   } else if (f.proxyUser !== undefined) {
@@ -161,15 +179,18 @@ async function proxyConfig(f: NicFlags, ctx: Context): Promise<Record<string, un
 
 async function cellConfig(f: NicFlags, ctx: Context): Promise<Record<string, unknown> | undefined> {
   if (f.apn === undefined) {
-    const orphans = [f.pin !== undefined && '--pin', f.pinFile !== undefined && '--pin-file', f.device !== undefined && '--device'].filter(
+    const orphans = [f.pin !== undefined && '--pin', f.pinFile !== undefined && '--pin-file', f.pinSealed !== undefined && '--pin-sealed', f.device !== undefined && '--device'].filter(
       (x): x is string => typeof x === 'string',
     );
     if (orphans.length > 0) throw new UsageError(`--apn: is required with ${orphans.join(', ')}`);
     return undefined;
   }
-  if (f.pin !== undefined && f.pinFile !== undefined) throw new UsageError('--pin and --pin-file: choose one way to give the PIN');
+  const pinSources = [f.pin !== undefined && '--pin', f.pinFile !== undefined && '--pin-file', f.pinSealed !== undefined && '--pin-sealed'].filter((x): x is string => typeof x === 'string');
+  if (pinSources.length > 1) throw new UsageError(`${pinSources.join(' and ')}: choose one way to give the PIN`);
   const c: Record<string, unknown> = { apn: f.apn };
-  if (f.pin !== undefined) {
+  if (f.pinSealed !== undefined) {
+    c.pin = decodeSealedFlag(f.pinSealed, '--pin-sealed');
+  } else if (f.pin !== undefined) {
     ctx.out.addSecret(f.pin);
     ctx.out.warn('--pin: the PIN is visible to other users in the process list; prefer --pin-file or NICUP_SIM_PIN');
     c.pin = f.pin;
