@@ -194,7 +194,7 @@ describe('WiFi', () => {
     track(rec, 'wlan0');
   });
 
-  test('wrong key: UNHAPPY wrong-key after the supplicant gives up, and it stays there', async () => {
+  test('wrong key: UNHAPPY wrong-key after the first failed handshake, and it stays there', async () => {
     const { world, net } = await simNetwork();
     const rec = recorder();
     const iface = net.open(nic('NotThePassword'), rec.onState);
@@ -205,14 +205,22 @@ describe('WiFi', () => {
       'WIFI_SCANNING wifi-scanning',
       'WIFI_JOINING wifi-associating',
       'WIFI_SCANNING wifi-disconnected',
-      'WIFI_JOINING wifi-associating',
-      'WIFI_SCANNING wifi-disconnected',
       'WIFI_STOPPED_UNHAPPY wrong-key',
     ]);
     assert.equal(iface.reason, 'wrong-key');
     assert.deepEqual(world.addresses('wlan0'), []);
     await closeAndCheck(world, iface);
     track(rec, 'wlan0');
+  });
+
+  test('wifiWrongKeyLimit: 2 lets the supplicant try twice before wrong-key', async () => {
+    const { world, net } = await simNetwork();
+    const rec = recorder();
+    const iface = net.open(nic('NotThePassword'), { onState: rec.onState, driver: { wifiWrongKeyLimit: 2 } });
+    await untilState(world, iface, NetState.WIFI_STOPPED_UNHAPPY, 60_000);
+    assert.deepEqual(rec.steps().filter((s) => s.startsWith('WIFI_JOINING')).length, 2);
+    assert.equal(iface.reason, 'wrong-key');
+    await closeAndCheck(world, iface);
   });
 
   test('supplicant killed: UNHAPPY supplicant-died, then a new supplicant and CONNECTED again', async () => {

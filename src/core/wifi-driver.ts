@@ -29,7 +29,7 @@ export function createWifiDriver(ctx: DriverContext): Driver {
 
 class WifiDriver implements Driver {
   private control: SupplicantControl | undefined;
-  private station: StationState = createStation();
+  private station: StationState;
   private ip: IpConfigurator | undefined;
   private linkUp = false;
   private stopped = false;
@@ -43,7 +43,17 @@ class WifiDriver implements Driver {
 
   constructor(private readonly ctx: DriverContext) {
     this.name = ctx.link.name;
+    this.station = this.newStation();
     this.backoff = new Backoff(ctx.options.retryInitialMs ?? 1000, ctx.options.retryMaxMs ?? 60_000);
+  }
+
+  /**
+   * One WRONG_KEY temp-disable is enough to report wrong-key by default (NetworkManager
+   * asks for new secrets after the first failed handshake too); wpa_supplicant would
+   * otherwise wait 10 s and try again before we could say so.
+   */
+  private newStation(): StationState {
+    return createStation({ wrongKeyLimit: this.ctx.options.wifiWrongKeyLimit ?? 1 });
   }
 
   start(): void {
@@ -85,7 +95,7 @@ class WifiDriver implements Driver {
       });
       await this.send(attach());
       await this.send(removeNetwork('all'));
-      this.station = createStation();
+      this.station = this.newStation();
       if (!wifi || wifi.wps) {
         // WPS_PBC takes no channel: the global freq_list is what pins its scans (a full
         // scan takes seconds, ~9 s on mac80211_hwsim).
