@@ -199,6 +199,10 @@ export async function benchBringup(ctx: BenchContext): Promise<BringupResult> {
     }
   };
 
+  // One unrecorded nicup bring-up first: the in-process figure is for a program that has
+  // opened an interface before (JIT warm); the fresh-process figure is the cold one.
+  await measure(variants[0]!, false).catch((e: Error) => ctx.log(`bring-up warm-up failed: ${e.message}`));
+
   const configs: BringupConfigResult[] = [];
   for (const server of ['plain', 'rapid-commit'] as const) {
     const rapid = server === 'rapid-commit';

@@ -35,8 +35,13 @@ export interface CycleReport {
  * second half, and no descriptor, process listener or internal table entry is left behind.
  */
 export function isFlat(c: CycleReport): boolean {
+  return leavesNothing(c) && c.rssGrowthSecondHalfMb < 3;
+}
+
+/** Nothing retained: heap in use, descriptors, listeners and internal tables as at warm-up (RSS aside). */
+export function leavesNothing(c: CycleReport): boolean {
   const tables = Object.keys(c.extra.end).every((k) => (c.extra.end[k] ?? 0) <= (c.extra.warm[k] ?? 0));
-  return Math.abs(c.heapGrowthMb) < 1 && c.rssGrowthSecondHalfMb < 3 && c.fds.end <= c.fds.warm && c.processListeners.end <= c.processListeners.start && tables && c.failures === 0;
+  return Math.abs(c.heapGrowthMb) < 1 && c.fds.end <= c.fds.warm && c.processListeners.end <= c.processListeners.start && tables && c.failures === 0;
 }
 
 export interface MemoryResult {
@@ -47,6 +52,9 @@ export interface MemoryResult {
   loadOnlyOverheadMb: number;
   koffiOnlyOverheadMb: number;
   netlinkOnlyOverheadMb: number;
+  serialportOnlyOverheadMb: number;
+  /** Median import time of: nicup (index + Linux platform), koffi, netlink, serialport, each in a fresh process. */
+  importMs: Record<string, number>;
   holdHeapMb: number;
   bareHeapMb: number;
   sim: CycleReport;
@@ -67,12 +75,17 @@ export async function benchMemory(ctx: BenchContext): Promise<MemoryResult> {
   try {
     const bare: MemResult[] = [];
     const hold: MemResult[] = [];
-    const parts: Record<string, number[]> = { load: [], koffi: [], netlink: [] };
+    const parts: Record<string, number[]> = { load: [], koffi: [], netlink: [], serialport: [] };
+    const importMs: Record<string, number[]> = { load: [], koffi: [], netlink: [], serialport: [] };
     const reps = settings.quick ? 2 : 5;
     for (let i = 0; i < reps; i++) {
       bare.push(await worker({ mode: 'bare' }));
       hold.push(await worker({ mode: 'hold', netns: client, ifname: pair.clientName }));
-      for (const mode of Object.keys(parts)) parts[mode]!.push((await worker({ mode })).end.rssBytes / MB);
+      for (const mode of Object.keys(parts)) {
+        const r = await worker({ mode });
+        parts[mode]!.push(r.end.rssBytes / MB);
+        importMs[mode]!.push(r.elapsedMs);
+      }
     }
     ctx.log(`memory: ${settings.memory.simCycles} cycles on the simulator`);
     const sim = await worker({ mode: 'sim-cycles', cycles: settings.memory.simCycles });
@@ -87,6 +100,8 @@ export async function benchMemory(ctx: BenchContext): Promise<MemoryResult> {
       loadOnlyOverheadMb: summarize(parts.load!).median - bareRss.median,
       koffiOnlyOverheadMb: summarize(parts.koffi!).median - bareRss.median,
       netlinkOnlyOverheadMb: summarize(parts.netlink!).median - bareRss.median,
+      serialportOnlyOverheadMb: summarize(parts.serialport!).median - bareRss.median,
+      importMs: Object.fromEntries(Object.entries(importMs).map(([k, v]) => [k, summarize(v).median])),
       bareHeapMb: summarize(bare.map((b) => b.end.heapUsedBytes / MB)).median,
       holdHeapMb: summarize(hold.map((b) => b.end.heapUsedBytes / MB)).median,
       sim: cycleReport(sim),

@@ -51,6 +51,9 @@ export async function benchUdp(ctx: BenchContext): Promise<UdpResult> {
     await peer.line(/^READY/, 10_000);
     const base = { ifname: pair.clientName, server: SERVER, ...PORTS, ...settings.udp, reps: 1, rttCount: Math.ceil(settings.udp.rttCount / settings.udp.reps), batch: 64 };
     const timeoutMs = 600_000;
+    // NICUP_BENCH_PROFILE=DIR: CPU profiles of the client workers (node --cpu-prof) into DIR.
+    const profileDir = process.env.NICUP_BENCH_PROFILE;
+    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 
     // Repetitions alternate dgram and nicup, so a burst of load on this shared machine
     // does not land on one side only. dgram runs on an interface nicup configured in this
@@ -61,14 +64,14 @@ export async function benchUdp(ctx: BenchContext): Promise<UdpResult> {
       const iface = net.open({ interface: pair.clientName });
       try {
         await iface.connected({ signal: AbortSignal.timeout(10_000) });
-        return await runWorker<UdpWorkerResult>([findBinary('ip'), 'netns', 'exec', client, process.execPath, js.worker('udp-worker'), JSON.stringify({ ...base, mode: 'dgram' })], timeoutMs);
+        return await runWorker<UdpWorkerResult>([findBinary('ip'), 'netns', 'exec', client, process.execPath, ...profile, js.worker('udp-worker'), JSON.stringify({ ...base, mode: 'dgram' })], timeoutMs);
       } finally {
         await iface.close();
         await net.close();
         await platform.dispose();
       }
     };
-    const runNicup = () => runWorker<UdpWorkerResult>([process.execPath, js.worker('udp-worker'), JSON.stringify({ ...base, mode: 'nicup', netns: client })], timeoutMs);
+    const runNicup = () => runWorker<UdpWorkerResult>([process.execPath, ...profile, js.worker('udp-worker'), JSON.stringify({ ...base, mode: 'nicup', netns: client })], timeoutMs);
     const merge = (list: UdpWorkerResult[]): UdpWorkerResult => ({
       mode: list[0]?.mode ?? '',
       send: list.flatMap((l) => l.send),

@@ -2,7 +2,8 @@
  * Memory and resource use, one mode per child process (all started with the same node
  * flags, --expose-gc):
  *   bare:       plain node, nothing loaded;
- *   load:       nicup's modules imported, nothing opened; koffi / netlink: that dependency alone;
+ *   load:       nicup's modules imported, nothing opened; koffi / netlink / serialport: that
+ *               dependency alone (RSS, and the import time as elapsedMs);
  *   hold:       nicup loaded, one interface CONNECTED on the lab (LinuxPlatform({ netns }));
  *   lab-cycles: `cycles` open → CONNECTED → close cycles on the lab;
  *   sim-cycles: the same on the simulator in virtual time.
@@ -12,7 +13,7 @@
 import { runWorker, sleep, snapshot, workerConfig, type ResourceSnapshot } from './proto.js';
 
 interface MemConfig {
-  mode: 'bare' | 'load' | 'koffi' | 'netlink' | 'hold' | 'lab-cycles' | 'sim-cycles';
+  mode: 'bare' | 'load' | 'koffi' | 'netlink' | 'serialport' | 'hold' | 'lab-cycles' | 'sim-cycles';
   netns?: string;
   ifname?: string;
   cycles?: number;
@@ -120,20 +121,25 @@ runWorker(async (): Promise<MemResult> => {
     const s = snapshot();
     return { mode: 'bare', cycles: 0, start: s, end: s, curve: [], elapsedMs: 0, failures: 0 };
   }
-  if (cfg.mode === 'load' || cfg.mode === 'koffi' || cfg.mode === 'netlink') {
-    // What loading alone costs: nicup's modules (no I/O), or one of its native dependencies.
+  if (cfg.mode === 'load' || cfg.mode === 'koffi' || cfg.mode === 'netlink' || cfg.mode === 'serialport') {
+    // What loading alone costs (RSS, and import time as elapsedMs): nicup's modules with no
+    // I/O, or one of the dependencies the Linux platform imports at load.
+    const t0 = performance.now();
     if (cfg.mode === 'load') {
       await import('../../src/index.js');
       await import('../../src/platform/linux/index.js');
     } else if (cfg.mode === 'koffi') {
       const koffi = await import('koffi');
       koffi.default.load('libc.so.6');
-    } else {
+    } else if (cfg.mode === 'netlink') {
       await import('netlink');
+    } else {
+      await import('serialport');
     }
+    const elapsedMs = performance.now() - t0;
     await sleep(300);
     const s = snapshot();
-    return { mode: cfg.mode, cycles: 0, start: s, end: s, curve: [], elapsedMs: 0, failures: 0 };
+    return { mode: cfg.mode, cycles: 0, start: s, end: s, curve: [], elapsedMs, failures: 0 };
   }
   if (cfg.mode === 'hold') {
     const { Network } = await import('../../src/index.js');
