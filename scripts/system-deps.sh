@@ -14,6 +14,7 @@ packages=(
   dhcpcd-base     # dhcpcd (benchmark peer)
   tcpdump         # captures in tests
   tinyproxy       # HTTP proxy for proxy tests
+  openssl         # certificates for the proxy tests
   qemu-system-x86 # the VM lab (WiFi, PPP)
   busybox-static  # udhcpc (benchmark peer) and the VM lab's tools; conflicts with 'busybox'
   hostapd wpasupplicant ppp iw cpio zstd kmod python3

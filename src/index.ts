@@ -19,7 +19,7 @@ export type { ConnectedOptions, NetInterfaceEvents } from './core/interface.js';
 export { UdpSocket, IMPOS_UDP_RULES, MAX_UDP_PAYLOAD } from './core/udp.js';
 export type { UdpMessage, UdpRules, UdpSocketOptions } from './core/udp.js';
 export type { StateChange, IpTable, Ipv4Config } from './core/types.js';
-export type { DriverOptions } from './core/session.js';
+export type { DriverOptions, Driver, DriverContext, DriverFactory, DriverSink } from './core/session.js';
 export { choosePlatform, createPlatform, canConfigureLinks } from './platform/select.js';
 export type { PlatformName, CreatePlatformOptions } from './platform/select.js';
 export type * from './platform/contract.js';

@@ -225,7 +225,7 @@ describe('bounces', () => {
     assert.equal(sock.bound, false);
     assert.equal(sock.send(HOST, 7000, 'while down'), SendError.NOT_CONNECTED);
     assert.equal(SendError.NOT_CONNECTED, 1);
-    await assert.rejects(sock.sendAsync(HOST, 7000, 'while down'), ClosedError);
+    await assert.rejects(sock.sendAsync(HOST, 7000, 'while down'), InterfaceNotUpError, 'sendAsync while the interface is down: not up, not closed');
     host.send(7000, '192.168.1.100', port, 'lost');
 
     world.setCable('eth0', true);
@@ -256,6 +256,37 @@ describe('bounces', () => {
     host.bind(7000, (d) => got.push(d.data.toString()));
     assert.equal(sock.send(HOST, 7000, 'y'), SendError.OK);
     await until(world, () => got.length === 1, 'delivered');
+    await sock.close();
+    await closeAndCheck(world, eth);
+  });
+});
+
+describe('re-bind failures', () => {
+  test('the port taken while the interface was down: an error event (or nothing), never a crash; the socket stays unbound', async () => {
+    const { world, net } = await simNetwork();
+    const eth = net.open({ interface: 'eth0' });
+    await untilState(world, eth, NetState.CONNECTED);
+    const sock = await eth.openUdp({ port: 40000 });
+    const errors: Error[] = [];
+    sock.on('error', (e) => errors.push(e));
+    world.setCable('eth0', false);
+    await untilState(world, eth, NetState.ETHERNET_STOPPED_NO_LINK);
+    // Someone else takes the port meanwhile.
+    const thief = await net.platform.openUdp('eth0', { port: 40000 });
+    world.setCable('eth0', true);
+    await untilState(world, eth, NetState.CONNECTED);
+    await until(world, () => errors.length > 0, 'the re-bind error');
+    assert.ok(errors[0] instanceof PortInUseError, `got ${errors[0]?.name}`);
+    assert.equal(sock.bound, false);
+    assert.equal(sock.send('192.168.1.50', 7, 'x'), SendError.NOT_CONNECTED);
+    // Without an 'error' listener the failure is dropped: no uncaught exception.
+    sock.removeAllListeners('error');
+    world.setCable('eth0', false);
+    await untilState(world, eth, NetState.ETHERNET_STOPPED_NO_LINK);
+    world.setCable('eth0', true);
+    await untilState(world, eth, NetState.CONNECTED);
+    await world.run(100);
+    await thief.close();
     await sock.close();
     await closeAndCheck(world, eth);
   });

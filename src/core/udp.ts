@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { NetState, SendError, type SendErrorCode } from '../states.js';
-import { ArgumentError, ClosedError, isNicupError } from '../errors.js';
+import { ArgumentError, ClosedError, InterfaceNotUpError, isNicupError } from '../errors.js';
 import type { Platform, UdpTransport, Datagram } from '../platform/contract.js';
 import type { Session } from './session.js';
 import { isPrivateIpv4 } from './ipv4.js';
@@ -86,7 +86,8 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
     if (options.onMessage) this.on('message', options.onMessage);
     this.#unsubscribe = session.onChange((c) => {
       if (this.#closed) return;
-      if (c.state === NetState.CONNECTED) void this.rebind();
+      // A failed re-bind (the port taken meanwhile) is reported as an 'error' event, never thrown.
+      if (c.state === NetState.CONNECTED) this.rebind().catch((err: Error) => this.report(err));
       else this.unbind();
     });
   }
@@ -131,7 +132,7 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
     this.#transport = t;
     this.#port = t.localPort;
     t.onMessage((d: Datagram) => this.emit('message', { ...d }));
-    t.onError((e) => this.emit('error', e));
+    t.onError((e) => this.report(e));
   }
 
   private rebind(): Promise<void> {
@@ -162,6 +163,11 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
     if (t) void t.close().catch(() => {});
   }
 
+  /** Errors after the fact go to 'error' listeners; without one they are dropped (a socket error must not end the process). */
+  private report(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
   /** Checks a send against the rules; throws ArgumentError/ClosedError as impOS does. */
   private check(address: string, port: number, data: Uint8Array | string): Buffer {
     if (this.#closed) throw new ClosedError('udpsocket: socket is closed');
@@ -169,7 +175,8 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
     if (this.rules.privateOnly && !isPrivateIpv4(address)) {
       throw new ArgumentError('address: must be private (10/8, 172.16/12 or 192.168/16)', { field: 'address' });
     }
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ArgumentError('port: must be an integer from 0 to 65535', { field: 'port' });
+    // impOS allows 0; no datagram can be sent to port 0, so nicup refuses it at once.
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ArgumentError('port: must be an integer from 1 to 65535', { field: 'port' });
     if (this.rules.forbidDhcpPorts && (port === 67 || port === 68)) throw new ArgumentError('port: 67 and 68 are reserved for DHCP', { field: 'port' });
     let buf: Buffer;
     if (typeof data === 'string') buf = Buffer.from(data, 'utf8');
@@ -210,7 +217,7 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
   async sendAsync(address: string, port: number, data: Uint8Array | string): Promise<void> {
     const buf = this.check(address, port, data);
     const t = this.#transport;
-    if (!t) throw new ClosedError(`${this.session.ifname}: interface not connected`);
+    if (!t) throw new InterfaceNotUpError(`${this.session.ifname}: interface not connected`);
     if (!this.takeToken()) throw new ArgumentError('rate limit: burst allowance spent', { field: 'rate' });
     await t.send(buf, port, address);
   }

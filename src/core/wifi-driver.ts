@@ -30,6 +30,9 @@ export function createWifiDriver(ctx: DriverContext): Driver {
 class WifiDriver implements Driver {
   private control: SupplicantControl | undefined;
   private station: StationState;
+  /** The network we added (the only one we remove from a shared supplicant). */
+  private networkId: number | undefined;
+  private managerChecked = false;
   private ip: IpConfigurator | undefined;
   private linkUp = false;
   private stopped = false;
@@ -76,6 +79,14 @@ class WifiDriver implements Driver {
         return;
       }
     }
+    if (!this.ctx.options.takeOver && platform.detectManager && this.managerChecked === false) {
+      this.managerChecked = true;
+      const manager = await platform.detectManager(this.name).catch(() => undefined);
+      if (manager) {
+        sink.state(NetState.WIFI_STOPPED_UNHAPPY, Reason.MANAGED_ELSEWHERE, `${this.name} is managed by ${manager}; pass takeOver to let nicup run it`);
+        return;
+      }
+    }
     try {
       if (this.wasAdminUp === undefined) this.wasAdminUp = (await platform.getLink(this.name))?.adminUp ?? false;
       if (!this.wasAdminUp) await platform.setLinkUp(this.name, true);
@@ -94,7 +105,10 @@ class WifiDriver implements Driver {
         this.scheduleRestart();
       });
       await this.send(attach());
-      await this.send(removeNetwork('all'));
+      // Our own daemon starts clean; a shared one keeps its networks (we remove only ours).
+      if (control.owned !== false) await this.send(removeNetwork('all'));
+      else if (this.networkId !== undefined) await this.send(removeNetwork(this.networkId)).catch(() => {});
+      this.networkId = undefined;
       this.station = this.newStation();
       if (!wifi || wifi.wps) {
         // WPS_PBC takes no channel: the global freq_list is what pins its scans (a full
@@ -112,6 +126,7 @@ class WifiDriver implements Driver {
           const reply = await this.send(c);
           if (!reply.startsWith('OK')) throw new Error(`${c.redacted.split(' ').slice(0, 3).join(' ')} failed`);
         }
+        this.networkId = id;
         this.input({ type: 'start', networkId: id });
       }
       this.backoff.reset();
@@ -242,7 +257,8 @@ class WifiDriver implements Driver {
     for (const a of r.actions) {
       if (a.type === 'command') await this.send(a.command).catch(() => {});
     }
-    await this.send(removeNetwork('all')).catch(() => {});
+    if (this.control?.owned !== false) await this.send(removeNetwork('all')).catch(() => {});
+    else if (this.networkId !== undefined) await this.send(removeNetwork(this.networkId)).catch(() => {});
     await this.ip?.stop();
     const c = this.control;
     this.control = undefined;

@@ -102,6 +102,11 @@ export interface ByteStream {
 
 /** A connection to a wpa_supplicant control interface (one per interface). */
 export interface SupplicantControl {
+  /**
+   * False when attached to a wpa_supplicant that nicup did not start (the system's):
+   * the driver then touches only the network it added, never the others.
+   */
+  readonly owned?: boolean;
   /** Sends one control command; resolves with its reply text (e.g. "OK\n"). */
   request(command: string, timeoutMs?: number): Promise<string>;
   /** Unsolicited event lines ("<3>CTRL-EVENT-CONNECTED ..."), after ATTACH. */

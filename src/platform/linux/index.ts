@@ -101,6 +101,27 @@ export class LinuxPlatform implements Platform {
     }
   }
 
+  watchLinks(listener: (name: string, e: LinkEvent) => void): Disposable {
+    try {
+      this.open('watch links');
+      this.watcher ??= new LinkWatcher(this.channel!, async (l) => toLinkInfo(l, await this.wifi.isWifi(l.index)));
+      return this.watcher.watchAll(listener);
+    } catch (e) {
+      throw asNicupError(e, 'watch links');
+    }
+  }
+
+  /** Synchronous form of openUdp: the impOS facade's openudp() must throw at once for a port in use. */
+  openUdpSync(name: string, options: UdpOptions = {}): UdpTransport {
+    const operation = `open UDP socket on ${name}`;
+    try {
+      this.assertOpen(operation);
+      return this.openUdpBody(name, options, operation);
+    } catch (e) {
+      throw asNicupError(e, operation);
+    }
+  }
+
   setLinkUp(name: string, up: boolean): Promise<void> {
     const operation = `set ${name} ${up ? 'up' : 'down'}`;
     return this.run(operation, async (rtnl) => rtnl.setLinkUp(await this.requireLink(rtnl, name, operation), up));
@@ -182,25 +203,27 @@ export class LinuxPlatform implements Platform {
    */
   openUdp(name: string, options: UdpOptions = {}): Promise<UdpTransport> {
     const operation = `open UDP socket on ${name}`;
-    return this.runSync(operation, () => {
-      const port = options.port ?? 0;
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new ArgumentError('port: must be an integer from 0 to 65535', { field: 'port' });
-      }
-      return this.track(
-        LinuxUdpTransport.open({
-          netns: this.netns,
-          device: checkIfname(name),
-          port,
-          address: options.address === undefined ? 0 : requireIpv4(options.address, 'address'),
-          broadcast: options.broadcast === true,
-          reuseAddress: options.reuseAddress === true,
-          ref: true,
-          operation,
-          onClosed: this.forget,
-        }),
-      );
-    });
+    return this.runSync(operation, () => this.openUdpBody(name, options, operation));
+  }
+
+  private openUdpBody(name: string, options: UdpOptions, operation: string): UdpTransport {
+    const port = options.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new ArgumentError('port: must be an integer from 0 to 65535', { field: 'port' });
+    }
+    return this.track(
+      LinuxUdpTransport.open({
+        netns: this.netns,
+        device: checkIfname(name),
+        port,
+        address: options.address === undefined ? 0 : requireIpv4(options.address, 'address'),
+        broadcast: options.broadcast === true,
+        reuseAddress: options.reuseAddress === true,
+        ref: true,
+        operation,
+        onClosed: this.forget,
+      }),
+    );
   }
 
   detectManager(name: string): Promise<string | undefined> {

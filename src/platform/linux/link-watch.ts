@@ -52,11 +52,29 @@ export class LinkWatcher {
     };
   }
 
+  /** Events for every link, with its name (a re-created link shows as removed + added). */
+  watchAll(listener: (name: string, e: LinkEvent) => void): Disposable {
+    const w: Watch = { name: '*', listener: () => {}, queue: Promise.resolve(), disposed: false };
+    const all = { w, listener };
+    this.allWatches.add(all);
+    this.start();
+    return {
+      dispose: () => {
+        w.disposed = true;
+        this.allWatches.delete(all);
+      },
+    };
+  }
+
+  private readonly allWatches = new Set<{ w: Watch; listener: (name: string, e: LinkEvent) => void }>();
+
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
     for (const w of this.watches) w.disposed = true;
     this.watches.clear();
+    for (const a of this.allWatches) a.w.disposed = true;
+    this.allWatches.clear();
   }
 
   private start(): void {
@@ -121,24 +139,31 @@ export class LinkWatcher {
   }
 
   private changed(prev: KernelLink | undefined, next: KernelLink | undefined): void {
-    for (const w of this.watches) {
-      const was = prev?.name === w.name ? prev : undefined;
-      const is = next?.name === w.name ? next : undefined;
-      if (was && !is) this.emit(w, () => ({ type: 'removed' }));
-      else if (!was && is) this.emit(w, async () => ({ type: 'added', link: await this.describe(is) }));
-      else if (was && is) {
-        if (was.index !== is.index) {
-          this.emit(w, () => ({ type: 'removed' }));
-          this.emit(w, async () => ({ type: 'added', link: await this.describe(is) }));
-          continue;
-        }
-        if (was.adminUp !== is.adminUp) this.emit(w, () => ({ type: 'admin', up: is.adminUp }));
-        if (was.carrier !== is.carrier) this.emit(w, () => ({ type: 'carrier', carrier: is.carrier }));
+    for (const a of this.allWatches) {
+      for (const name of new Set([prev?.name, next?.name].filter((n): n is string => n !== undefined))) {
+        this.changedFor(a.w, name, prev, next, (e) => a.listener(name, e));
       }
+    }
+    for (const w of this.watches) this.changedFor(w, w.name, prev, next, w.listener);
+  }
+
+  private changedFor(w: Watch, name: string, prev: KernelLink | undefined, next: KernelLink | undefined, listener: (e: LinkEvent) => void): void {
+    const was = prev?.name === name ? prev : undefined;
+    const is = next?.name === name ? next : undefined;
+    if (was && !is) this.emit(w, listener, () => ({ type: 'removed' }));
+    else if (!was && is) this.emit(w, listener, async () => ({ type: 'added', link: await this.describe(is) }));
+    else if (was && is) {
+      if (was.index !== is.index) {
+        this.emit(w, listener, () => ({ type: 'removed' }));
+        this.emit(w, listener, async () => ({ type: 'added', link: await this.describe(is) }));
+        return;
+      }
+      if (was.adminUp !== is.adminUp) this.emit(w, listener, () => ({ type: 'admin', up: is.adminUp }));
+      if (was.carrier !== is.carrier) this.emit(w, listener, () => ({ type: 'carrier', carrier: is.carrier }));
     }
   }
 
-  private emit(w: Watch, make: () => LinkEvent | Promise<LinkEvent>): void {
+  private emit(w: Watch, listener: (e: LinkEvent) => void, make: () => LinkEvent | Promise<LinkEvent>): void {
     w.queue = w.queue
       .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(make)
@@ -146,7 +171,7 @@ export class LinkWatcher {
         (e) => {
           if (w.disposed) return;
           try {
-            w.listener(e);
+            listener(e);
           } catch (err) {
             // A throwing listener is the caller's bug: surface it, keep the queue going.
             process.nextTick(() => {

@@ -5,6 +5,7 @@
  * changes one thing.
  */
 import { SimWorld, type SimWorldOptions } from './world.js';
+import { ArgumentError } from '../../errors.js';
 
 export interface Scenario {
   description: string;
@@ -32,7 +33,7 @@ export const scenarios: Record<string, Scenario> = {
 /** The world the examples run in, optionally changed by a named scenario. */
 export function defaultWorld(scenario = 'default', options: SimWorldOptions = {}): SimWorld {
   const s = scenarios[scenario];
-  if (!s) throw new Error(`unknown simulator scenario "${scenario}" (known: ${Object.keys(scenarios).join(', ')})`);
+  if (!s) throw new ArgumentError(`scenario: unknown simulator scenario "${scenario}" (known: ${Object.keys(scenarios).join(', ')})`, { field: 'scenario' });
   const w = new SimWorld(options);
   w.addEthernet('eth0', { segment: { subnet: '192.168.1.0/24' } });
   w.addWifi('wlan0');
