@@ -57,8 +57,6 @@ export interface DriverOptions {
   arpProbe?: boolean;
   /** Hostname sent in DHCP (option 12). */
   hostname?: string;
-  /** A lease remembered from last time, for INIT-REBOOT. */
-  rememberLease?: boolean;
   /** WiFi: WRONG_KEY failures before reporting wrong-key and disabling the network (default 1). */
   wifiWrongKeyLimit?: number;
   /** WiFi: pin scans to these channels (e.g. [2412]); a full scan can take seconds. */
