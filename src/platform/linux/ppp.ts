@@ -173,10 +173,37 @@ export function pppdExitReason(code: number | null, signal: NodeJS.Signals | nul
   }
 }
 
-/** Lines worth quoting after the exit reason: pppd's own account of what went wrong. */
-function isTelling(line: string): boolean {
-  return /timeout|terminated|failed|refused|hangup|no response|not responding|error|cannot|can't|couldn't|unrecognized|disconnected|authentication/i.test(line)
-    && !/^Connection terminated\.?$/.test(line.trim());
+/**
+ * pppd's own account of why a link ended, from its log. The exit status alone misleads: after
+ * "No response to 2 echo-requests" pppd tears the link down, and its read of the then detached
+ * channel reports "Modem hangup", which overwrites the status with 16.
+ */
+const CAUSES: readonly [RegExp, string][] = [
+  [/^No response to \d+ echo-requests/, 'the peer stopped answering LCP echo requests'],
+  [/^LCP terminated by peer/, 'the peer ended the link (LCP Terminate-Request)'],
+  [/^Modem hangup/, 'the modem hung up'],
+  [/^Terminating on signal/, 'pppd was stopped by a signal'],
+  [/^(LCP|IPCP): timeout sending Config-Requests/, 'PPP negotiation failed: the peer did not answer'],
+  [/authentication failed|failed to authenticate/i, 'authentication to the peer failed (user name or password)'],
+];
+const CAUSE_LINE = /timeout|terminated|failed|refused|hangup|no response|not responding|error|cannot|can't|couldn't|unrecognized|authentication/i;
+
+function isKnownCause(line: string): boolean {
+  return CAUSES.some(([re]) => re.test(line));
+}
+
+/** A log line that says why pppd is ending (or could not start); undefined for ordinary lines. */
+export function pppdCause(line: string): string | undefined {
+  const text = line.trim();
+  if (!CAUSE_LINE.test(text) || /^Connection terminated\.?$/.test(text)) return undefined;
+  return text;
+}
+
+/** The reason text for onExit: the first cause pppd logged, else its exit status. */
+export function pppdEndReason(code: number | null, signal: NodeJS.Signals | null, cause: string | undefined): string {
+  if (cause === undefined) return pppdExitReason(code, signal);
+  const known = CAUSES.find(([re]) => re.test(cause))?.[1];
+  return `${known ?? pppdExitReason(code, signal)} (pppd: ${cause})`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -264,7 +291,11 @@ export class LinuxPppLink implements PppLink {
   private checking = false;
   private settled = false;
   private settleTimer: NodeJS.Timeout | undefined;
-  private lastTelling: string | undefined;
+  /** The first line that says why the link is ending (after `up`, or at all if it never came up). */
+  private cause: string | undefined;
+  private isUp = false;
+  private causeAfterUp = false;
+  private causeKnown = false;
 
   /** @internal use startPpp() */
   constructor(
@@ -347,7 +378,16 @@ export class LinuxPppLink implements PppLink {
     if (line.trim() === '') return;
     this.log.push(line);
     if (this.log.length > KEPT_LOG_LINES) this.log.shift();
-    if (isTelling(line)) this.lastTelling = line.trim();
+    const cause = pppdCause(line);
+    if (cause !== undefined) {
+      // The first cause since the link came up; a known one over a vague one.
+      const known = isKnownCause(cause);
+      if (this.cause === undefined || (this.isUp && !this.causeAfterUp) || (known && !this.causeKnown)) {
+        this.cause = cause;
+        this.causeAfterUp = this.isUp;
+        this.causeKnown = known;
+      }
+    }
     const event = parsePppdLine(line);
     if (!event) {
       // Any other line after the IPCP block means the block is complete.
@@ -415,14 +455,14 @@ export class LinuxPppLink implements PppLink {
   private maybeUp(): void {
     if (!this.kernelConfirmed || !this.settled || this.local === undefined || this.exitResult) return;
     const dns = this.ctx.options.usePeerDns ? this.dns.slice(0, 2) : [];
+    this.isUp = true;
     this.resolveUp({ local: this.local, remote: this.remote ?? this.local, dns });
   }
 
   private async finish(code: number | null, signal: NodeJS.Signals | null, spawnError?: Error): Promise<void> {
     if (this.exitResult) return;
     clearTimeout(this.settleTimer);
-    let reason = spawnError && code === null ? `pppd could not be started: ${spawnError.message}` : pppdExitReason(code, signal);
-    if (code !== 0 && code !== 5 && this.lastTelling) reason += ` (${this.lastTelling})`;
+    const reason = spawnError && code === null ? `pppd could not be started: ${spawnError.message}` : pppdEndReason(code, signal, this.cause);
     this.exitResult = { code, reason };
     this.removeDir();
     const err = new ClosedError(`pppd exited: ${reason}`);

@@ -22,11 +22,16 @@ export const MODEM_BAUD_RATE = 115200;
 
 type PortState = 'open' | 'handed-over' | 'reopening' | 'closed';
 
+export interface SerialOptions {
+  /** reclaim(): tries to reopen 3 times, this long apart, times the attempt (default 200 ms). */
+  reopenRetryMs?: number;
+}
+
 /** Opens a modem's AT port. Errors name the device and the cause, nothing else. */
-export async function openSerial(device: string): Promise<LinuxSerialPort> {
+export async function openSerial(device: string, options: SerialOptions = {}): Promise<LinuxSerialPort> {
   checkDevicePath(device);
   const port = await openPort(device);
-  return new LinuxSerialPort(device, port);
+  return new LinuxSerialPort(device, port, options.reopenRetryMs ?? 200);
 }
 
 export class LinuxSerialPort implements ByteStream {
@@ -42,6 +47,7 @@ export class LinuxSerialPort implements ByteStream {
   constructor(
     readonly device: string,
     private port: SerialPort,
+    private readonly reopenRetryMs: number,
   ) {
     this.attach(port);
   }
@@ -122,7 +128,7 @@ export class LinuxSerialPort implements ByteStream {
     let error: Error | undefined;
     // A USB modem may re-enumerate after a call; give it a moment before calling it gone.
     for (let attempt = 0; attempt < 3 && !port; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 200 * attempt));
+      if (attempt > 0) await new Promise((r) => setTimeout(r, this.reopenRetryMs * attempt));
       if (this.state !== 'reopening') break;
       try {
         port = await openPort(this.device);

@@ -7,6 +7,7 @@
 #   MODEM_PIN          the SIM PIN for pin-required (default 1234)
 #   MODEM_REG_DELAY_S  slow-registration: seconds of "searching" after the first AT (default 3)
 #   MODEM_DROP_AFTER_S no-carrier: seconds after CONNECT until the carrier drops (default 2)
+#   MODEM_DROP_SESSIONS no-carrier: only the first N data sessions drop (default: every one)
 #   MODEM_LOCAL_IP / MODEM_PEER_IP / MODEM_DNS   PPP addresses (10.64.64.1 / .2 / .1)
 #   MODEM_LOG          AT transcript (default /tmp/lab-modem/at.log)
 #   MODEM_EXTENSION    a sh file sourced after the defaults: it may define scenario_<name>
@@ -19,7 +20,14 @@
 log=${MODEM_LOG:-/tmp/lab-modem/at.log}
 mkdir -p "$(dirname "$log")"
 exec 3<&0 # pppd in the background gets this; an async list's own stdin would be /dev/null
-stty -onlcr 2>/dev/null # we write \r\n ourselves
+# A modem's command line: one line per command, answers written with \r\n by us (-onlcr), and
+# no byte with a meaning of its own: PPP frames still in flight after a dropped call must not
+# raise signals (^C), stop output (^S), discard it (^O) or end the input (^D).
+modem_tty_mode() {
+	stty sane -echo -onlcr -isig -ixon -iexten eof undef kill undef erase undef werase undef \
+		lnext undef reprint undef 2>/dev/null || stty sane -echo -onlcr -isig -ixon -iexten 2>/dev/null
+}
+modem_tty_mode
 
 # --- state (scenario_* functions set these) ---------------------------------------------------
 sim=READY            # READY | ABSENT | PIN | PUK
@@ -30,6 +38,8 @@ reg=1                # +CREG stat: 0 idle, 1 home, 2 searching, 3 denied, 5 roam
 reg_delay_ms=0       # stat 2 until this long after the first AT command
 dial_allowed=1
 drop_after_s=''      # carrier drops this long after CONNECT
+drop_sessions=${MODEM_DROP_SESSIONS:-}  # ... in the first N sessions only ('' = all)
+sessions=0
 silent=0
 echo_on=1            # modems echo by default (ATE1)
 cmee=0               # 0: plain ERROR, 1: +CME ERROR: <n>, 2: +CME ERROR: <text>
@@ -118,8 +128,9 @@ at_dial() {
 		return
 	fi
 	say 'CONNECT 115200'
+	sessions=$((sessions + 1))
 	run_network_ppp
-	stty sane -echo -onlcr 2>/dev/null # pppd left the tty raw
+	modem_tty_mode # pppd left the tty raw
 	say 'NO CARRIER'
 }
 
@@ -129,10 +140,16 @@ run_network_ppp() {
 	set -- nodetach noauth local nocrtscts lcp-restart 1 ipcp-restart 1 \
 		"${MODEM_LOCAL_IP:-10.64.64.1}:${MODEM_PEER_IP:-10.64.64.2}" ms-dns "${MODEM_DNS:-10.64.64.1}" \
 		logfile "$(dirname "$log")/pppd-network.log"
-	if [ -z "$drop_after_s" ]; then
+	if [ -z "$drop_after_s" ] || { [ -n "$drop_sessions" ] && [ "$sessions" -gt "$drop_sessions" ]; }; then
 		pppd "$@" <&3
 	else
-		pppd "$@" <&3 &
+		# notty: pppd relays through a pty of its own, so this tty keeps its line discipline when
+		# pppd is killed (killed on the tty itself, it would leave it in N_PPP: mute for AT). Its
+		# relay makes stdin/stdout non-blocking, so it gets descriptors of its own on the tty:
+		# O_NONBLOCK on ours would end the read loop below.
+		dev=$(tty <&3)
+		stty raw -echo <&3 2>/dev/null
+		pppd notty "$@" <"$dev" >"$dev" &
 		ppp_pid=$!
 		sleep "$drop_after_s"
 		kill -9 "$ppp_pid" 2>/dev/null # no LCP terminate: the radio link is just gone
@@ -187,9 +204,13 @@ echo "-- fakemodem scenario=$scenario" >>"$log"
 
 while IFS= read -r line; do
 	line=$(printf '%s' "$line" | tr -d '\r')
-	echo "-> $line" >>"$log"
-	[ "$silent" = 1 ] && continue
+	line=${line##*~} # PPP frames still in flight end with the flag byte 0x7e: resync after it
 	upper=$(printf '%s' "$line" | tr 'a-z' 'A-Z')
+	case $upper in
+	AT+CPIN=*) echo "-> AT+CPIN=****" >>"$log" ;; # the transcript is a log: no PIN in it
+	*) echo "-> $line" >>"$log" ;;
+	esac
+	[ "$silent" = 1 ] && continue
 	case $upper in AT*) ;; *) continue ;; esac # line noise, leftover PPP frames
 	[ -n "$first_at_ms" ] || first_at_ms=$(now_ms)
 	[ "$echo_on" = 1 ] && printf '%s\r' "$line"

@@ -12,6 +12,7 @@
 #   --pin PIN           SIM PIN for pin-required (default 1234)
 #   --reg-delay S       slow-registration: seconds of searching (default 3)
 #   --drop-after S      no-carrier: seconds from CONNECT to carrier loss (default 2)
+#   --drop-sessions N   no-carrier: only the first N sessions lose the carrier (default: all)
 #   --extension FILE    sourced by fakemodem.sh (more scenarios/commands; see there)
 #
 # The network side (socat, fakemodem, its pppd) runs in netns "mdm", so its ppp interface does
@@ -23,7 +24,14 @@ state=/tmp/lab-modem
 run=/run/lab/modem
 
 if [ "${1:-}" = stop ]; then
-	[ -f "$run/socat.pid" ] && kill "$(cat "$run/socat.pid")" 2>/dev/null || true
+	if [ -f "$run/socat.pid" ]; then
+		pid=$(cat "$run/socat.pid")
+		kill "$pid" 2>/dev/null || true
+		# socat removes its link as it exits; a new modem on the same path must not race it.
+		gone() { ! kill -0 "$1" 2>/dev/null; }
+		lab_wait 2 gone "$pid" || kill -9 "$pid" 2>/dev/null || true
+	fi
+	[ -f "$run/tty" ] && [ -L "$(cat "$run/tty")" ] && rm -f "$(cat "$run/tty")"
 	ip netns delete mdm 2>/dev/null || true
 	rm -rf "$run"
 	exit 0
@@ -38,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--pin) MODEM_PIN=$2; export MODEM_PIN; shift ;;
 	--reg-delay) MODEM_REG_DELAY_S=$2; export MODEM_REG_DELAY_S; shift ;;
 	--drop-after) MODEM_DROP_AFTER_S=$2; export MODEM_DROP_AFTER_S; shift ;;
+	--drop-sessions) MODEM_DROP_SESSIONS=$2; export MODEM_DROP_SESSIONS; shift ;;
 	--extension) MODEM_EXTENSION=$2; export MODEM_EXTENSION; shift ;;
 	*) echo "modem.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -46,6 +55,9 @@ done
 export MODEM_SCENARIO MODEM_LOG="$state/at.log"
 
 mkdir -p "$state" "$run"
+[ -L "$tty" ] && rm -f "$tty" # left by a socat that was killed
+echo "$tty" >"$run/tty"
+: >"$state/at.log" # a new modem, a new transcript
 modprobe -a ppp_generic ppp_async
 ip netns add mdm 2>/dev/null || true
 ip -n mdm link set lo up
