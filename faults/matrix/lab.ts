@@ -147,7 +147,7 @@ export const labScenarios: Scenario[] = [
   {
     name: 'lab-dnsmasq-restart',
     where: 'lab',
-    description: 'dnsmasq is killed (SIGKILL) mid-lease and restarted with no memory of the lease: the lease is renewed, no state change',
+    description: 'dnsmasq is killed (SIGKILL) mid-lease and restarted with no memory of the lease: the lease is renewed, no state change (×5 long, ×1 short)',
     run: (ctx) =>
       withLab(async (w): Promise<ScenarioOutcome> => {
         const { client, server, pair } = await ethernetSetup(w.lab);
@@ -159,7 +159,7 @@ export const labScenarios: Scenario[] = [
         const eth = network.open({ interface: 'eth0' }, { onState: rec.listener, driver: { dhcpMinRenewRetryMs: 300 } });
         await rec.waitFor(NetState.CONNECTED);
         const address = eth.ipTable()?.ipv4.address;
-        const n = ctx.long ? 5 : 2;
+        const n = ctx.long ? 5 : 1;
         const recovery: number[] = [];
         const mark = rec.mark();
         for (let i = 0; i < n; i++) {
@@ -184,7 +184,7 @@ export const labScenarios: Scenario[] = [
   {
     name: 'lab-server-change',
     where: 'lab',
-    description: 'another DHCP server and subnet on the same link, carrier up all along: renewal unanswered, rebind NAKed, new lease',
+    description: 'another DHCP server and subnet on the same link, carrier up all along: renewal unanswered, rebind NAKed, new lease (×3 long, ×1 short)',
     run: (ctx) =>
       withLab(async (w): Promise<ScenarioOutcome> => {
         const { client, server, pair } = await ethernetSetup(w.lab);
@@ -224,7 +224,7 @@ export const labScenarios: Scenario[] = [
   {
     name: 'lab-nak-storm',
     where: 'lab',
-    description: 'a server that NAKs every REQUEST for 30 s (long) / 6 s (short), then answers: the client backs off and comes up',
+    description: 'a server that NAKs every REQUEST for 30 s (long) / 4 s (short), then answers: the client backs off and comes up',
     run: (ctx) =>
       withLab(async (w): Promise<ScenarioOutcome> => {
         const { client, server, pair } = await ethernetSetup(w.lab);
@@ -243,7 +243,7 @@ export const labScenarios: Scenario[] = [
         w.defer(() => socket.close());
         const { network, platform } = await w.network(client);
         const rec = new StateRecorder();
-        const stormMs = ctx.long ? 30_000 : 6_000;
+        const stormMs = ctx.long ? 30_000 : 4_000;
         const started = performance.now();
         const eth = network.open({ interface: 'eth0' }, rec.listener);
         let addressDuringStorm = false;
@@ -280,7 +280,7 @@ export const labScenarios: Scenario[] = [
   {
     name: 'lab-lease-expiry',
     where: 'lab',
-    description: 'Kea (6 s leases) killed: the lease runs out, address and routes go; Kea back: CONNECTED again',
+    description: 'Kea (6 s leases) killed: the lease runs out, address and routes go; Kea back: CONNECTED again (×3 long, ×1 short)',
     run: (ctx) =>
       withLab(async (w): Promise<ScenarioOutcome> => {
         const { client, server, pair } = await ethernetSetup(w.lab, { serverCidr: '192.168.78.1/24', clientUp: true });
@@ -361,7 +361,7 @@ export const labScenarios: Scenario[] = [
   {
     name: 'lab-killed-mid-bring-up',
     where: 'lab',
-    description: 'nicup (a child process under ip netns exec) is SIGKILLed at points of its bring-up; the next start cleans what it left (×15 long, ×4 short)',
+    description: 'nicup (a child process under ip netns exec) is SIGKILLed at points of its bring-up; the next start cleans what it left (×15 long, ×3 short)',
     run: (ctx) =>
       withLab(async (w): Promise<ScenarioOutcome> => {
         const { client, server, pair } = await ethernetSetup(w.lab);
@@ -375,7 +375,7 @@ export const labScenarios: Scenario[] = [
           { mode: 'dhcp', killAt: 'ETHERNET_LINK_UP', delayMs: 1 },
           { mode: 'static', killAt: 'ETHERNET_LINK_UP', delayMs: 2 },
         ];
-        const n = ctx.long ? 15 : 4;
+        const n = ctx.long ? 15 : 3;
         const leftByKill: string[] = [];
         const recovery: number[] = [];
         let cleaned = 0;
