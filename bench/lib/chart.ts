@@ -184,11 +184,11 @@ function udpPanel(r: NonNullable<BenchResults['udp']>): Panel {
   let s = header(
     'UDP: nicup interface-bound socket vs plain node dgram',
     { met: worst >= 0.9, text: `lowest ratio ${worst.toFixed(2)}× dgram; target ≥ 0.9×` },
-    `${fmtNum(r.count)} datagrams per loop, ${r.reps} repetition(s); same path, same server. Bar: median, whisker: p95. Receive: server blasts, client counts.`,
+    `${fmtNum(r.count)} datagrams per loop, ${r.reps} repetition(s), same path and server. Median, whisker p95. Under each group: nicup ÷ dgram (rate; CPU per datagram).`,
   );
   const groups = r.rows.map((row) => ({
     label: `${row.direction} ${row.size} B`,
-    note: [`rate: nicup ×${ratio(row.ratio)}`, `CPU/datagram: nicup ×${ratio(1 / row.cpuRatio)}`],
+    note: [`rate ×${ratio(row.ratio)}`, `CPU ×${ratio(1 / row.cpuRatio)}`],
     bars: [
       { label: 'nicup', s: row.nicup.datagramsPerS, nicup: true },
       { label: 'dgram', s: row.dgram.datagramsPerS, nicup: false },
