@@ -2,8 +2,7 @@
  * The short fault matrix, run by `npm test` (the long one: `npm run test:faults -- --long`,
  * figures in docs/reliability.md). One test per scenario — simulator faults, real-lab
  * faults (namespaces, dnsmasq, Kea), the security sweep, resource bounds — each failing on
- * a broken final state or on anything left behind; then each fuzzer for a few thousand
- * cases, and the fuzz runner's own proof that it catches a hang and a crash and names the
+ * a broken final state or on anything left behind; then each fuzzer for 2,000 cases, and the fuzz runner's own proof that it catches a hang and a crash and names the
  * case. Needs root, dnsmasq and Kea (scripts/system-deps.sh): fails naming what is missing.
  * The VM scenarios (WiFi, cellular on real daemons) take minutes: long run only.
  */
@@ -37,8 +36,8 @@ describe('fault matrix (short)', { concurrency: false }, () => {
 });
 
 describe('fuzzers (short)', { concurrency: false }, () => {
-  test('each fuzzer, 3,000 cases: no crash, no hang', { timeout: 180_000 }, async (t) => {
-    const results = await runFuzzers({ casesPerFuzzer: 3000, jobs: 2, save: false, hangMs: 60_000 });
+  test('each fuzzer, 2,000 cases: no crash, no hang', { timeout: 180_000 }, async (t) => {
+    const results = await runFuzzers({ casesPerFuzzer: 2000, jobs: 2, save: false, hangMs: 60_000 });
     for (const r of results) t.diagnostic(`${r.target}: ${r.cases} cases, ${r.perSecond}/s, seed ${r.seed}`);
     assert.deepEqual(
       results.filter((r) => r.outcome !== 'ok').map((r) => `${r.target}: ${r.outcome} (seed ${r.seed}): ${r.detail}`),
@@ -50,18 +49,18 @@ describe('fuzzers (short)', { concurrency: false }, () => {
   test('the runner catches a planted crash and a planted hang, and finds the hanging case again', { timeout: 180_000 }, async () => {
     const saved = process.env.NICUP_FUZZ_PLANT;
     try {
-      process.env.NICUP_FUZZ_PLANT = 'crash:at.parsers:300';
-      const crash = await runFuzzers({ casesPerFuzzer: 2000, only: ['at'], save: false, hangMs: 60_000, seed: 1 });
+      process.env.NICUP_FUZZ_PLANT = 'crash:at.parsers:50';
+      const crash = await runFuzzers({ casesPerFuzzer: 500, only: ['at'], save: false, hangMs: 60_000, seed: 1 });
       const c = crash.find((r) => r.target === 'at.parsers');
       assert.equal(c?.outcome, 'crash');
-      assert.match(c?.detail ?? '', /planted crash at case 300/);
+      assert.match(c?.detail ?? '', /planted crash at case 50/);
       assert.ok(crash.filter((r) => r.target !== 'at.parsers').every((r) => r.outcome === 'ok'), 'the other targets still ran');
 
-      process.env.NICUP_FUZZ_PLANT = 'hang:at.parsers:300';
-      const hang = await runFuzzers({ casesPerFuzzer: 2000, only: ['at'], save: false, hangMs: 4000, seed: 1 });
+      process.env.NICUP_FUZZ_PLANT = 'hang:at.parsers:70';
+      const hang = await runFuzzers({ casesPerFuzzer: 500, only: ['at'], save: false, hangMs: 4000, seed: 1 });
       const h = hang.find((r) => r.target === 'at.parsers');
       assert.equal(h?.outcome, 'hang');
-      assert.equal(h?.cases, 300, `the hanging case was found again: ${h?.detail}`);
+      assert.equal(h?.cases, 70, `the hanging case was found again: ${h?.detail}`);
       assert.ok(hang.filter((r) => r.target !== 'at.parsers').every((r) => r.outcome === 'ok'), 'the targets after the hang still ran');
     } finally {
       if (saved === undefined) delete process.env.NICUP_FUZZ_PLANT;
