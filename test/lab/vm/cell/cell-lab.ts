@@ -47,8 +47,10 @@ export const LAB_PPP = { lcpEchoIntervalS: 1, lcpEchoFailure: 2, stopTimeoutMs: 
 
 /** Runs guest/modem.sh SCENARIO on MODEM_TTY (after stopping any earlier modem). */
 export function startModem(scenario: string, ...options: string[]): void {
+  const started = performance.now();
   stopModem();
   execFileSync(join(guestDir, 'modem.sh'), [scenario, '--tty', MODEM_TTY, ...options], { stdio: ['ignore', 'ignore', 'inherit'] });
+  console.log(`lab: modem ${scenario} up in ${Math.round(performance.now() - started)} ms (node up ${Math.round(started)} ms)`);
 }
 
 export function stopModem(): void {

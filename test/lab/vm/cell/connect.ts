@@ -10,7 +10,6 @@ import {
   assertInOrder,
   assertReleased,
   check,
-  finish,
   ipv4Of,
   ourPppd,
   ping,
@@ -29,80 +28,80 @@ const USERNAME = 'lab-user';
 const PASSWORD = 'Lab-Secret-pw-7391';
 const SECRETS = [PASSWORD];
 
-startModem('happy');
-const cell = await Cell.open({ username: USERNAME, password: PASSWORD });
-let ifname = 'ppp0';
+export async function run(): Promise<void> {
+  startModem('happy');
+  const cell = await Cell.open({ username: USERNAME, password: PASSWORD });
+  let ifname = 'ppp0';
 
-await check('cell-connect-states', cell, async () => {
-  await cell.waitFor(NetState.CONNECTED, { timeoutMs: 30_000 });
-  assertInOrder(cell.values(), [NetState.CELLULAR_PINGING, NetState.CELLULAR_REGISTERING, NetState.CELLULAR_PPP_CONNECTING, NetState.CONNECTED], 'happy path');
-  const table = cell.iface.ipTable();
-  if (table?.ipv4.address !== LOCAL_IP) throw new Error(`ipTable address ${table?.ipv4.address}, want ${LOCAL_IP}`);
-  if (table.ipv4.gateway !== PEER_IP) throw new Error(`ipTable gateway ${table.ipv4.gateway}, want ${PEER_IP}`);
-  if (table.ipv4.dnsserver.join(',') !== PEER_IP) throw new Error(`ipTable DNS [${table.ipv4.dnsserver.join(', ')}], want [${PEER_IP}] (usepeerdns)`);
-  const detail = cell.changes.find((c) => c.state === NetState.CONNECTED)?.detail ?? '';
-  ifname = /on (\S+)$/.exec(detail)?.[1] ?? ifname;
-  if (!ipv4Of(ifname).includes(LOCAL_IP)) throw new Error(`${ifname} has [${ipv4Of(ifname).join(', ')}], want ${LOCAL_IP}`);
-  if (received('ATD*99***1#') !== 1) throw new Error(`the modem saw ${received('ATD')} dials`);
-});
+  await check('cell-connect-states', cell, async () => {
+    await cell.waitFor(NetState.CONNECTED, { timeoutMs: 30_000 });
+    assertInOrder(cell.values(), [NetState.CELLULAR_PINGING, NetState.CELLULAR_REGISTERING, NetState.CELLULAR_PPP_CONNECTING, NetState.CONNECTED], 'happy path');
+    const table = cell.iface.ipTable();
+    if (table?.ipv4.address !== LOCAL_IP) throw new Error(`ipTable address ${table?.ipv4.address}, want ${LOCAL_IP}`);
+    if (table.ipv4.gateway !== PEER_IP) throw new Error(`ipTable gateway ${table.ipv4.gateway}, want ${PEER_IP}`);
+    if (table.ipv4.dnsserver.join(',') !== PEER_IP) throw new Error(`ipTable DNS [${table.ipv4.dnsserver.join(', ')}], want [${PEER_IP}] (usepeerdns)`);
+    const detail = cell.changes.find((c) => c.state === NetState.CONNECTED)?.detail ?? '';
+    ifname = /on (\S+)$/.exec(detail)?.[1] ?? ifname;
+    if (!ipv4Of(ifname).includes(LOCAL_IP)) throw new Error(`${ifname} has [${ipv4Of(ifname).join(', ')}], want ${LOCAL_IP}`);
+    if (received('ATD*99***1#') !== 1) throw new Error(`the modem saw ${received('ATD')} dials`);
+  });
 
-await check('cell-connect-packets', cell, async () => {
-  if (!ping(ifname, PEER_IP)) throw new Error(`ping -I ${ifname} ${PEER_IP} got no answer`);
-  const r = routes();
-  if (!new RegExp(`^default dev ${ifname} .*metric \\d+`, 'm').test(r)) throw new Error(`no default route with a metric on ${ifname}: ${r.replace(/\n/g, '; ')}`);
-});
+  await check('cell-connect-packets', cell, async () => {
+    if (!ping(ifname, PEER_IP)) throw new Error(`ping -I ${ifname} ${PEER_IP} got no answer`);
+    const r = routes();
+    if (!new RegExp(`^default dev ${ifname} .*metric \\d+`, 'm').test(r)) throw new Error(`no default route with a metric on ${ifname}: ${r.replace(/\n/g, '; ')}`);
+  });
 
-await check('cell-connect-pppd', cell, async () => {
-  const ppp = ourPppd();
-  if (!ppp) throw new Error('no pppd with the modem port as its device');
-  const args = ppp.cmdline;
-  for (const want of ['nodetach', 'noauth', 'local', 'noipdefault', 'ipcp-accept-local', 'ipcp-accept-remote', 'usepeerdns', 'nodefaultroute', 'file']) {
-    if (!args.includes(want)) throw new Error(`pppd argv lacks ${want}: ${args.join(' ')}`);
-  }
-  if (args.includes('defaultroute') || args.includes('password') || args.includes(USERNAME)) throw new Error(`pppd argv: ${args.join(' ')}`);
-  // The port was handed over: pppd's stdin is the modem's tty (pppd then treats it as its own device).
-  const stdin = stdinOf(ppp.pid);
-  if (stdin !== realTty()) throw new Error(`pppd stdin is ${stdin}, want the modem tty ${realTty()}`);
-  // pppd has read its options: the credentials file and its directory are gone.
-  const dirs = pppPrivateDirs();
-  if (dirs.length > 0) throw new Error(`private pppd directory still there while connected: ${dirs.join(', ')}`);
-});
-
-await check('cell-connect-no-secrets', cell, async () => {
-  const inProcs = secretsInProcesses(SECRETS);
-  if (inProcs.length > 0) throw new Error(`the password is in ${inProcs.join(', ')}`);
-  const inFiles = secretsInFiles(SECRETS);
-  if (inFiles.length > 0) throw new Error(`the password is in ${inFiles.join(', ')}`);
-  const inLogs = cell.logs.filter((l) => SECRETS.some((s) => l.includes(s)));
-  if (inLogs.length > 0) throw new Error(`the password is in ${inLogs.length} nicup log lines`);
-});
-
-await check('cell-connect-udp', cell, async () => {
-  const port = 9999;
-  const listener = udpListener(port);
-  try {
-    // socat needs a moment to bind in the other namespace.
-    await new Promise((r) => setTimeout(r, 300));
-    const socket = await cell.iface.openUdp();
-    try {
-      const payload = `hello over ${ifname}`;
-      await socket.sendAsync(PEER_IP, port, payload);
-      const got = await Promise.race([listener.first, new Promise<string>((_, reject) => setTimeout(() => reject(new Error('no datagram on the network side within 5 s')), 5000))]);
-      if (got !== payload) throw new Error(`network side got ${JSON.stringify(got)}`);
-    } finally {
-      await socket.close();
+  await check('cell-connect-pppd', cell, async () => {
+    const ppp = ourPppd();
+    if (!ppp) throw new Error('no pppd with the modem port as its device');
+    const args = ppp.cmdline;
+    for (const want of ['nodetach', 'noauth', 'local', 'noipdefault', 'ipcp-accept-local', 'ipcp-accept-remote', 'usepeerdns', 'nodefaultroute', 'file']) {
+      if (!args.includes(want)) throw new Error(`pppd argv lacks ${want}: ${args.join(' ')}`);
     }
-  } finally {
-    listener.child.kill();
-  }
-});
+    if (args.includes('defaultroute') || args.includes('password') || args.includes(USERNAME)) throw new Error(`pppd argv: ${args.join(' ')}`);
+    // The port was handed over: pppd's stdin is the modem's tty (pppd then treats it as its own device).
+    const stdin = stdinOf(ppp.pid);
+    if (stdin !== realTty()) throw new Error(`pppd stdin is ${stdin}, want the modem tty ${realTty()}`);
+    // pppd has read its options: the credentials file and its directory are gone.
+    const dirs = pppPrivateDirs();
+    if (dirs.length > 0) throw new Error(`private pppd directory still there while connected: ${dirs.join(', ')}`);
+  });
 
-await check('cell-connect-close', cell, async () => {
-  const from = cell.changes.length;
-  await cell.close();
-  const stopped = cell.changes.slice(from).find((c) => c.state === NetState.CELLULAR_STOPPED);
-  if (!stopped) throw new Error(`no CELLULAR_STOPPED after close; saw ${cell.steps(from).join(', ')}`);
-  await assertReleased();
-});
+  await check('cell-connect-no-secrets', cell, async () => {
+    const inProcs = secretsInProcesses(SECRETS);
+    if (inProcs.length > 0) throw new Error(`the password is in ${inProcs.join(', ')}`);
+    const inFiles = secretsInFiles(SECRETS);
+    if (inFiles.length > 0) throw new Error(`the password is in ${inFiles.join(', ')}`);
+    const inLogs = cell.logs.filter((l) => SECRETS.some((s) => l.includes(s)));
+    if (inLogs.length > 0) throw new Error(`the password is in ${inLogs.length} nicup log lines`);
+  });
 
-finish('connect');
+  await check('cell-connect-udp', cell, async () => {
+    const port = 9999;
+    const listener = udpListener(port);
+    try {
+      // socat needs a moment to bind in the other namespace.
+      await new Promise((r) => setTimeout(r, 300));
+      const socket = await cell.iface.openUdp();
+      try {
+        const payload = `hello over ${ifname}`;
+        await socket.sendAsync(PEER_IP, port, payload);
+        const got = await Promise.race([listener.first, new Promise<string>((_, reject) => setTimeout(() => reject(new Error('no datagram on the network side within 5 s')), 5000))]);
+        if (got !== payload) throw new Error(`network side got ${JSON.stringify(got)}`);
+      } finally {
+        await socket.close();
+      }
+    } finally {
+      listener.child.kill();
+    }
+  });
+
+  await check('cell-connect-close', cell, async () => {
+    const from = cell.changes.length;
+    await cell.close();
+    const stopped = cell.changes.slice(from).find((c) => c.state === NetState.CELLULAR_STOPPED);
+    if (!stopped) throw new Error(`no CELLULAR_STOPPED after close; saw ${cell.steps(from).join(', ')}`);
+    await assertReleased();
+  });
+}
