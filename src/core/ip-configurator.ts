@@ -17,6 +17,7 @@ import type { Lease } from '../protocols/dhcp4/index.js';
 import { broadcastOf, prefixToNetmask } from './ipv4.js';
 import { isNicupError } from '../errors.js';
 import { ledgerFor, type LeftoverLedger } from './leftovers.js';
+import { DEFAULT_PROBE_TIMEOUT_MS } from '../protocols/arp/index.js';
 
 export interface IpConfiguratorEvents {
   /** DHCP has started (or restarted after a NAK or an expiry). */
@@ -84,6 +85,12 @@ export class IpConfigurator {
             dns: [...s.dns],
             ...(s.gateway ? { gateway: s.gateway } : {}),
           };
+          const holder = await this.probe(s.ip);
+          if (!this.active) return;
+          if (holder) {
+            this.events.failing(Reason.ADDRESS_CONFLICT, `${s.ip} is in use by ${holder}`);
+            return;
+          }
           await this.apply(cfg);
           if (this.active) this.events.configured(cfg, Reason.STATIC_APPLIED);
         } catch (err) {
@@ -143,6 +150,26 @@ export class IpConfigurator {
 
   private async onLease(lease: Lease, reason: ReasonCode): Promise<void> {
     if (!this.active) return;
+    // A new address (not a renewal of the one on the link): probe it before use (RFC 5227 §2.1).
+    if (reason === Reason.DHCP_BOUND && this.config?.address !== lease.address) {
+      const dhcp = this.dhcp;
+      let holder: string | undefined;
+      try {
+        holder = await this.probe(lease.address);
+      } catch (err) {
+        if (this.active && this.dhcp === dhcp) this.events.failing(Reason.CONFIG_FAILED, (err as Error).message);
+        return;
+      }
+      if (!this.active || this.dhcp !== dhcp) return;
+      if (holder) {
+        // RFC 2131 §3.1.5: DECLINE; the machine rediscovers after declineWaitMs, and the
+        // `declined` handler reports address-conflict.
+        this.events.log(`dhcp: ${lease.address} is in use by ${holder}: declining it`);
+        if (this.lastLease?.address === lease.address) this.lastLease = undefined;
+        dhcp?.conflict();
+        return;
+      }
+    }
     this.lastLease = lease;
     const cfg: Ipv4Config = {
       address: lease.address,
@@ -163,6 +190,24 @@ export class IpConfigurator {
       await this.unapply();
       this.events.failing(Reason.CONFIG_FAILED, (err as Error).message);
     }
+  }
+
+  /**
+   * With `arpProbe`, tests an address before it goes on the link (RFC 5227). Resolves with
+   * the MAC of the host that holds it, or undefined when it is free or probing is off.
+   */
+  private async probe(address: string): Promise<string | undefined> {
+    if (!this.options.arpProbe) return undefined;
+    if (!this.platform.probeAddress) {
+      this.events.log(`arpProbe: the ${this.platform.name} platform cannot probe; ${address} is used unprobed`);
+      return undefined;
+    }
+    const clock = this.platform.clock;
+    const startedAtMs = clock.now();
+    const r = await this.platform.probeAddress(this.ifname, address, { timeoutMs: this.options.arpProbeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS });
+    const holder = r.inUse ? (r.by ?? 'another host') : undefined;
+    this.events.log(`arp probe ${address}: ${holder ? `in use by ${holder}` : 'free'} (${Math.round(clock.now() - startedAtMs)} ms)`);
+    return holder;
   }
 
   /** Puts cfg on the link: changes only what differs from what is there. */

@@ -53,8 +53,10 @@ export interface DriverOptions {
   /** Back-off after a failure, before trying again: first and maximum delay. */
   retryInitialMs?: number;
   retryMaxMs?: number;
-  /** Probe the offered address with ARP before using it (RFC 5227). Off by default for speed. */
+  /** Probe a new DHCP or static address with ARP before using it (RFC 5227); in use: DECLINE / address-conflict. Off by default for speed. */
   arpProbe?: boolean;
+  /** ARP probe: how long it lasts when no one answers (3 probes in its first half); default 400. */
+  arpProbeTimeoutMs?: number;
   /** Hostname sent in DHCP (option 12). */
   hostname?: string;
   /** WiFi: WRONG_KEY failures before reporting wrong-key and disabling the network (default 1). */

@@ -179,6 +179,15 @@ export interface Platform {
   /** The name of another network manager that manages this link, if any (NetworkManager, systemd-networkd, dhcpcd, dhclient…). */
   detectManager?(name: string): Promise<string | undefined>;
 
+  /**
+   * RFC 5227 address conflict detection: ARP-probes `address` on the link (sender IP
+   * 0.0.0.0, to the broadcast MAC) for `timeoutMs` — `probes` of them (default 3) — and
+   * resolves `inUse` with the answering host's MAC (`by`) as soon as another host claims
+   * it. Nothing is put on the link. Optional: without it, addresses are used unprobed.
+   * Linux needs CAP_NET_RAW (a PermissionError otherwise).
+   */
+  probeAddress?(name: string, address: string, options: { timeoutMs: number; probes?: number }): Promise<{ inUse: boolean; by?: string }>;
+
   /** Starts (or attaches to) wpa_supplicant for a WiFi link. */
   openSupplicant?(name: string, options: SupplicantOptions): Promise<SupplicantControl>;
   /** Opens a modem's AT port. */

@@ -30,9 +30,10 @@ import { requireIpv4 } from './ipv4.js';
 import { Rtnetlink, type KernelLink, type LinkStats } from './rtnetlink.js';
 import { LinuxUdpTransport } from './sockets.js';
 import type { SupplicantControl, SupplicantOptions } from '../contract.js';
-import { openSupplicant, type LinuxSupplicantControl } from './supplicant.js';
+import type { LinuxSupplicantControl } from './supplicant.js';
 import type { ByteStream, PppLink, PppOptions } from '../contract.js';
-import { LinuxModems, type PppTuning } from './ppp.js';
+import type { LinuxModems, PppTuning } from './ppp.js';
+import { probeAddress as probeArp } from './arp.js';
 
 export type { LinkStats } from './rtnetlink.js';
 export { LinuxUdpTransport } from './sockets.js';
@@ -57,7 +58,11 @@ export class LinuxPlatform implements Platform {
   private readonly wifi: WifiDetector;
   private readonly sockets = new Set<LinuxUdpTransport>();
   private readonly supplicants = new Set<LinuxSupplicantControl>();
-  private readonly modems: LinuxModems;
+  /** Loaded on first use: ppp.ts brings serialport (+13 MB RSS), which Ethernet never needs. */
+  private modems: Promise<LinuxModems> | undefined;
+  private readonly pppTuning: PppTuning | undefined;
+  /** Aborts ARP probes in flight when the platform is disposed. */
+  private readonly probes = new AbortController();
   private disposed = false;
 
   constructor(options: LinuxPlatformOptions = {}) {
@@ -65,11 +70,7 @@ export class LinuxPlatform implements Platform {
     this.netns = options.netns;
     this.clock = options.clock ?? realClock();
     this.wifi = new WifiDetector(this.netns);
-    this.modems = new LinuxModems({
-      ...(this.netns !== undefined ? { netns: this.netns } : {}),
-      ...(options.ppp !== undefined ? { tuning: options.ppp } : {}),
-      hasAddress: async (ifname, address) => (await this.getAddresses(ifname)).some((a) => a.address === address),
-    });
+    this.pppTuning = options.ppp;
   }
 
   listLinks(): Promise<LinkInfo[]> {
@@ -235,6 +236,29 @@ export class LinuxPlatform implements Platform {
   }
 
   /**
+   * RFC 5227 probe of `address` on the link (arp.ts): a packet socket created inside the
+   * platform's namespace, closed when the verdict is in. Needs CAP_NET_RAW.
+   */
+  probeAddress(name: string, address: string, options: { timeoutMs: number; probes?: number }): Promise<{ inUse: boolean; by?: string }> {
+    const operation = `probe ${address} on ${name}`;
+    return this.run(operation, async (rtnl) => {
+      requireIpv4(address, 'address');
+      const link = await this.requireLink(rtnl, name, operation);
+      return probeArp({
+        ...(this.netns !== undefined ? { netns: this.netns } : {}),
+        device: link.name,
+        ifindex: link.index,
+        mac: link.mac ?? '',
+        address,
+        timeoutMs: options.timeoutMs,
+        ...(options.probes !== undefined ? { probes: options.probes } : {}),
+        clock: this.clock,
+        signal: this.probes.signal,
+      });
+    });
+  }
+
+  /**
    * wpa_supplicant for a WiFi link: attaches to a daemon that already serves it, else starts
    * one of its own (inside the namespace when the platform has one). See supplicant.ts.
    */
@@ -242,6 +266,8 @@ export class LinuxPlatform implements Platform {
     const operation = `open wpa_supplicant on ${name}`;
     return this.run(operation, async (rtnl) => {
       const link = await this.requireLink(rtnl, name, operation);
+      // WiFi only: loaded on first use.
+      const { openSupplicant } = await import('./supplicant.js');
       const control: LinuxSupplicantControl = await openSupplicant(link.name, {
         ...options,
         ...(this.netns !== undefined ? { netns: this.netns } : {}),
@@ -259,20 +285,41 @@ export class LinuxPlatform implements Platform {
 
   /** A modem's AT port (serial.ts); startPpp hands it to pppd and it reopens after. */
   async openSerial(device: string): Promise<ByteStream> {
-    this.assertOpen(`open ${device}`);
-    return this.modems.openSerial(device);
+    return (await this.loadModems(`open ${device}`)).openSerial(device);
   }
 
   /** pppd on a dialled modem port, in this platform's namespace (ppp.ts). */
   async startPpp(options: PppOptions): Promise<PppLink> {
-    this.assertOpen('start pppd');
-    return this.modems.startPpp(options);
+    return (await this.loadModems('start pppd')).startPpp(options);
+  }
+
+  private async loadModems(operation: string): Promise<LinuxModems> {
+    this.assertOpen(operation);
+    this.modems ??= import('./ppp.js').then(
+      ({ LinuxModems }) =>
+        new LinuxModems({
+          ...(this.netns !== undefined ? { netns: this.netns } : {}),
+          ...(this.pppTuning !== undefined ? { tuning: this.pppTuning } : {}),
+          hasAddress: async (ifname, address) => (await this.getAddresses(ifname)).some((a) => a.address === address),
+        }),
+    );
+    let modems: LinuxModems;
+    try {
+      modems = await this.modems;
+    } catch (e) {
+      throw asNicupError(e, operation);
+    }
+    // dispose() may have run while the module loaded; it has ended the modems it found.
+    this.assertOpen(operation);
+    return modems;
   }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await this.modems.dispose();
+    this.probes.abort();
+    // A modem module that failed to load has nothing to end.
+    await this.modems?.then((m) => m.dispose(), () => undefined);
     await Promise.all([...this.supplicants].map((s) => s.close()));
     this.watcher?.close();
     this.channel?.close();

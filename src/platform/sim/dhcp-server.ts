@@ -39,6 +39,8 @@ export class SimDhcpServer {
   readonly leases = new Map<string, SimLease>();
   /** Messages received, by type name, for tests. */
   readonly received: string[] = [];
+  /** Addresses clients DECLINEd (found in use): never offered again. */
+  readonly declined = new Set<string>();
   private offered = new Map<string, string>();
 
   constructor(options: SimDhcpServerOptions) {
@@ -91,6 +93,8 @@ export class SimDhcpServer {
       case MessageType.DECLINE:
         this.leases.delete(mac);
         this.offered.delete(mac);
+        // RFC 2131 §4.3.3: the server MUST mark the declined address as not available.
+        if (m.options.requestedIp) this.declined.add(m.options.requestedIp);
         return undefined;
       default:
         return undefined;
@@ -105,6 +109,7 @@ export class SimDhcpServer {
   }
 
   private takenByOther(address: string, mac: string, nowMs: number): boolean {
+    if (this.declined.has(address)) return true;
     for (const l of this.leases.values()) if (l.address === address && l.mac !== mac && l.expiresAtMs > nowMs) return true;
     return false;
   }

@@ -24,6 +24,8 @@ import { broadcastOf, networkOf } from '../../core/ipv4.js';
 import type { SimWorld } from './world.js';
 import { SimSupplicant } from './supplicant.js';
 import { openSimModemPort, startSimPpp } from './modem.js';
+import type { TimerHandle } from '../../core/clock.js';
+import { createProbe, decodeArp, encodeReply, step as probeStep, type ProbeInput, type ProbeState } from '../../protocols/arp/index.js';
 
 interface SocketEntry {
   link: string;
@@ -204,6 +206,59 @@ export class SimPlatform implements Platform {
 
   async detectManager(): Promise<string | undefined> {
     return undefined;
+  }
+
+  /**
+   * RFC 5227 probe on the simulated segment, run by the same probe machine as on Linux:
+   * each probe (real ARP bytes) reaches the segment, and whoever holds the address there
+   * (a `segment.host(address)`, the gateway, another link) answers with an ARP reply 1 ms
+   * later. Probes sent while the link has no carrier are lost.
+   */
+  probeAddress(name: string, address: string, options: { timeoutMs: number; probes?: number }): Promise<{ inUse: boolean; by?: string }> {
+    const world = this.world;
+    return new Promise((resolve, reject) => {
+      let state: ProbeState;
+      try {
+        const mac = this.link(name).info.mac;
+        if (!mac) throw new PlatformError(`probe ${address} on ${name}: the interface has no Ethernet address, so ARP cannot run on it`);
+        state = createProbe({ mac, address, timeoutMs: options.timeoutMs, random: Math.random, ...(options.probes !== undefined ? { probes: options.probes } : {}) });
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      let timer: TimerHandle | undefined;
+      const finish = (fn: () => void) => {
+        world.clock.clearTimeout(timer);
+        this.disposables.delete(cancel);
+        fn();
+      };
+      const cancel = { dispose: () => finish(() => reject(new ClosedError(`probe ${address} on ${name}: platform disposed`))) };
+      this.disposables.add(cancel);
+      const input = (i: ProbeInput) => {
+        if (state.name === 'done' || !this.disposables.has(cancel)) return;
+        const r = probeStep(state, i, world.clock.now());
+        state = r.state;
+        for (const a of r.actions) {
+          if (a.type === 'send') {
+            world.arpProbesSent++;
+            const l = world.links.get(name);
+            const probe = decodeArp(a.data);
+            if (!l || !l.info.carrier || !probe.ok) continue; // sent into a dead link: lost
+            const owner = (l.segment ?? l.ap?.segment)?.arpOwner(probe.packet.targetIp, name);
+            if (owner) world.later(() => input({ type: 'packet', data: encodeReply(probe.packet, owner, probe.packet.targetIp) }), 1);
+          } else if (a.type === 'setTimer') {
+            world.clock.clearTimeout(timer);
+            timer = world.clock.setTimeout(() => input({ type: 'timer' }), a.atMs - world.clock.now());
+          } else if (a.type === 'clearTimer') {
+            world.clock.clearTimeout(timer);
+          } else if (a.type === 'done') {
+            const result = a.result;
+            finish(() => resolve(result));
+          }
+        }
+      };
+      input({ type: 'start' });
+    });
   }
 
   async openSupplicant(name: string, _options: SupplicantOptions): Promise<SupplicantControl> {

@@ -62,6 +62,21 @@ export class SimSegment {
     return broadcastOf(this.network, this.prefixLength);
   }
 
+  /**
+   * The MAC that answers ARP for `address` on this segment: a host, the gateway, or another
+   * link (not `asking`) that has the address. Undefined when the address is free.
+   */
+  arpOwner(address: string, asking?: string): string | undefined {
+    const host = this.hosts.get(address);
+    if (host) return host.mac;
+    if (address === this.gateway) return simHostMac(address);
+    for (const [name, l] of this.world.links) {
+      if (name === asking || !l.info.carrier || !l.info.mac || (l.segment ?? l.ap?.segment) !== this) continue;
+      if (l.addresses.some((a) => a.address === address)) return l.info.mac;
+    }
+    return undefined;
+  }
+
   /** Delivers a datagram sent by a simulated interface into the segment. */
   deliverFromInterface(d: Datagram): void {
     const isBroadcast = d.toAddress === '255.255.255.255' || d.toAddress === this.broadcast;
@@ -73,13 +88,22 @@ export class SimSegment {
 
 export type HostListener = (d: Datagram) => void;
 
-/** A simulated UDP peer on a segment. */
+/** A stable, locally administered MAC for a simulated host: 02:5e followed by its IPv4 address. */
+export function simHostMac(address: string): string {
+  const bytes = address.split('.').map((p) => Number(p) & 255);
+  return ['02', '5e', ...bytes.map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+/** A simulated UDP peer on a segment. It holds its address: it answers ARP for it (RFC 5227 probes see it). */
 export class SimHost {
   private ports = new Map<number, HostListener>();
+  readonly mac: string;
   constructor(
     readonly segment: SimSegment,
     readonly address: string,
-  ) {}
+  ) {
+    this.mac = simHostMac(address);
+  }
 
   /** Listens on a UDP port. */
   bind(port: number, listener: HostListener): this {
@@ -232,6 +256,8 @@ export class SimWorld {
   udpSink: ((link: string, d: Datagram) => void) | undefined;
   /** Supplicants started (the platform counts them). */
   supplicantsStarted = 0;
+  /** ARP probes sent by interfaces (RFC 5227; the platform counts them). */
+  arpProbesSent = 0;
   /** Running simulated wpa_supplicants by interface. */
   readonly supplicants = new Map<string, SimSupplicant>();
 
