@@ -14,7 +14,8 @@ import type { Disposable, LinkEvent, LinkInfo } from '../contract.js';
 import type { NetlinkChannel } from './netlink-channel.js';
 import type { NetlinkMessage } from './netlink-codec.js';
 import { parseLinkMessage, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, RTNLGRP_LINK, type KernelLink } from './rtnetlink.js';
-import { AttrStream, rt } from 'netlink';
+import { AttrStream } from 'netlink/dist/structs.js';
+import * as rt from 'netlink/dist/rt/structs.js';
 
 const RESYNC_RETRY_MS = 200;
 

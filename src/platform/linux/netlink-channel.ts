@@ -5,7 +5,8 @@
  * the kernel unicasts replies (groups 0) and multicasts events, even an event caused by
  * our own request, which carries our sequence number.
  */
-import { RawNetlinkSocket } from 'netlink';
+// The raw socket alone: the package index loads every generated struct (see rtnetlink.ts).
+import { RawNetlinkSocket } from 'netlink/dist/raw.js';
 import { ClosedError, TimeoutError } from '../../errors.js';
 import { ErrnoFailure, ENOBUFS } from './errno.js';
 import { inNetns } from './netns.js';
