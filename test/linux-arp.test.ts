@@ -158,9 +158,12 @@ describe('ARP probe on Linux (namespaces, veth, dnsmasq)', () => {
       const on = median(runs.on!);
       const on100 = median(runs.on100!);
       t.diagnostic(`open → CONNECTED, median of 3: arpProbe off ${ms(off)}, on (400 ms default) ${ms(on)} (+${ms(on - off)}), arpProbeTimeoutMs 100 ${ms(on100)} (+${ms(on100 - off)})`);
-      assert.ok(on - off >= 390, `the default probe lasts its 400 ms: +${ms(on - off)}`);
-      assert.ok(on - off < 400 + 200, `and not much more: +${ms(on - off)}`);
-      assert.ok(on100 - off >= 95 && on100 - off < 100 + 200, `arpProbeTimeoutMs 100: +${ms(on100 - off)}`);
+      // The probe cannot be shorter than its budget when nobody answers…
+      for (const x of runs.on!) assert.ok(x >= 400, `with the default probe, bring-up ≥ 400 ms: ${ms(x)}`);
+      for (const x of runs.on100!) assert.ok(x >= 100, `with arpProbeTimeoutMs 100, bring-up ≥ 100 ms: ${ms(x)}`);
+      // …and adds little beyond it (wide margins: other tests may load the machine).
+      assert.ok(on - off < 400 + 300, `default probe: +${ms(on - off)}`);
+      assert.ok(on100 - off < 100 + 300, `arpProbeTimeoutMs 100: +${ms(on100 - off)}`);
       assert.equal(await arpSocketsIn(w.lab, c.client), 0, 'no ARP socket left open');
     }));
 
