@@ -22,6 +22,8 @@ class CellDriver implements Driver {
   private machine: ModemState | undefined;
   private port: ByteStream | undefined;
   private ppp: PppLink | undefined;
+  private pppStarting: Promise<PppLink> | undefined;
+  private readonly pppStops = new Set<Promise<void>>();
   private pppIfname: string | undefined;
   private route: Ipv4Route | undefined;
   private timer: TimerHandle | undefined;
@@ -162,12 +164,19 @@ class CellDriver implements Driver {
     }
     try {
       const cell = nic.cellconfig;
-      const ppp = await platform.startPpp({
+      const starting = platform.startPpp({
         device: this.device,
         usePeerDns: true,
         ...(cell?.username ? { username: cell.username } : {}),
         ...(this.password !== undefined ? { password: this.password } : {}),
       });
+      this.pppStarting = starting;
+      const ppp = await starting;
+      if (this.stopped) {
+        // stop() came while pppd was starting: it waits for this stop too.
+        await this.trackStop(ppp.stop());
+        return;
+      }
       this.ppp = ppp;
       ppp.onExit((code, reason) => {
         if (this.ppp !== ppp) return;
@@ -199,11 +208,21 @@ class CellDriver implements Driver {
     if (r && ifname) await this.ctx.platform.removeRoute(ifname, r).catch(() => {});
   }
 
-  private async stopPpp(): Promise<void> {
+  private stopPpp(): Promise<void> {
     const ppp = this.ppp;
     this.ppp = undefined;
-    await this.unroute();
-    await ppp?.stop().catch(() => {});
+    return this.trackStop((async () => {
+      await this.unroute();
+      await ppp?.stop();
+    })());
+  }
+
+  /** stop() waits for every pppd stop in flight: once CELLULAR_STOPPED is reported, pppd is gone. */
+  private trackStop(stopping: Promise<void>): Promise<void> {
+    const settled = stopping.catch(() => {});
+    this.pppStops.add(settled);
+    void settled.then(() => this.pppStops.delete(settled));
+    return settled;
   }
 
   async setRouteMetric(metric: number): Promise<void> {
@@ -232,7 +251,11 @@ class CellDriver implements Driver {
     const clock = this.ctx.platform.clock;
     clock.clearTimeout(this.timer);
     clock.clearTimeout(this.reopen);
+    // The machine's stop-ppp action has already begun stopping pppd; wait for that too, and
+    // for a pppd that was still starting.
     await this.stopPpp();
+    await this.pppStarting?.catch(() => {});
+    await Promise.all([...this.pppStops]);
     const port = this.port;
     this.port = undefined;
     await port?.close().catch(() => {});

@@ -134,6 +134,20 @@ describe('handing the port to another process', () => {
     assert.ok(ours.closed);
   });
 
+  test('close during a reclaim: the reopened port is closed again before close() resolves', async () => {
+    const { port } = await ptyPair();
+    const ours = await openSerial(port);
+    const fd = await ours.handOver();
+    closeSync(fd);
+    const reclaiming = ours.reclaim();
+    await ours.close();
+    // The lock is free at once: a driver that closes and a test that reopens must not race.
+    const again = await openSerial(port);
+    await again.close();
+    await reclaiming;
+    assert.ok(ours.closed);
+  });
+
   test('close while handed over: waiting writes fail, reclaim does nothing', async () => {
     const { port } = await ptyPair();
     const ours = await openSerial(port);

@@ -42,6 +42,7 @@ export class LinuxSerialPort implements ByteStream {
   private reopened: Promise<void> | undefined;
   private reopenDone: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  private reclaiming: Promise<void> | undefined;
 
   /** @internal use openSerial() */
   constructor(
@@ -86,6 +87,8 @@ export class LinuxSerialPort implements ByteStream {
       this.state = 'closed';
       this.reopenDone?.();
       if (wasOpen) await closePort(this.port);
+      // A reopen in flight closes what it opened; the port is free only after that.
+      await this.reclaiming;
     })();
     return this.closing;
   }
@@ -121,9 +124,14 @@ export class LinuxSerialPort implements ByteStream {
    * Reopens the port for AT commands after the process it was handed to has exited (the
    * tty and its lock are free again then). If that fails, onClose listeners hear why.
    */
-  async reclaim(): Promise<void> {
-    if (this.state !== 'handed-over') return;
+  reclaim(): Promise<void> {
+    if (this.state !== 'handed-over') return this.reclaiming ?? Promise.resolve();
     this.state = 'reopening';
+    this.reclaiming = this.reopen();
+    return this.reclaiming;
+  }
+
+  private async reopen(): Promise<void> {
     let port: SerialPort | undefined;
     let error: Error | undefined;
     // A USB modem may re-enumerate after a call; give it a moment before calling it gone.

@@ -99,9 +99,19 @@ export async function run(): Promise<void> {
 
   await check('cell-connect-close', cell, async () => {
     const from = cell.changes.length;
-    await cell.close();
+    // When CELLULAR_STOPPED is reported, pppd must be gone already (not only once the
+    // platform is disposed).
+    let pppdAtStopped: string | undefined;
+    cell.iface.on('state', (c) => {
+      if (c.state !== NetState.CELLULAR_STOPPED) return;
+      const ppp = ourPppd();
+      if (ppp) pppdAtStopped = `${ppp.pid}`;
+    });
+    await cell.iface.close();
     const stopped = cell.changes.slice(from).find((c) => c.state === NetState.CELLULAR_STOPPED);
     if (!stopped) throw new Error(`no CELLULAR_STOPPED after close; saw ${cell.steps(from).join(', ')}`);
+    if (pppdAtStopped !== undefined) throw new Error(`pppd ${pppdAtStopped} still ran when CELLULAR_STOPPED was reported`);
+    await cell.close();
     await assertReleased();
   });
 }
