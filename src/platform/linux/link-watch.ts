@@ -14,8 +14,7 @@ import type { Disposable, LinkEvent, LinkInfo } from '../contract.js';
 import type { NetlinkChannel } from './netlink-channel.js';
 import type { NetlinkMessage } from './netlink-codec.js';
 import { parseLinkMessage, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, RTNLGRP_LINK, type KernelLink } from './rtnetlink.js';
-import { AttrStream } from 'netlink/dist/structs.js';
-import * as rt from 'netlink/dist/rt/structs.js';
+import { encodeLinkMessage } from './rtnetlink-codec.js';
 
 const RESYNC_RETRY_MS = 200;
 
@@ -94,10 +93,8 @@ export class LinkWatcher {
       return;
     }
     this.syncing = true;
-    const s = new AttrStream();
-    rt.formatLinkMessage({ kind: 'link', data: {}, attrs: {} }, s);
     this.channel
-      .request('list links', RTM_GETLINK, Buffer.concat(s.bufs), {
+      .request('list links', RTM_GETLINK, encodeLinkMessage(), {
         dump: true,
         onComplete: (reply) => {
           const next = new Map<number, KernelLink>();

@@ -1,10 +1,7 @@
 /**
  * rtnetlink operations on links, IPv4 addresses and main-table routes (rtnetlink(7)).
- * Struct layouts come from the `netlink` package; framing, errors and ordering from
+ * Struct layouts come from rtnetlink-codec.ts; framing, errors and ordering from
  * NetlinkChannel. Failures reject with NicupErrors naming the operation.
- *
- * The package's submodules are imported, not its index: the index also loads the nl80211,
- * genl and WireGuard generated structs (about +11 MB RSS and 170 ms at start-up).
  *
  * Idempotence and EEXIST:
  * - Removing an address or route that is not there resolves (EADDRNOTAVAIL, ESRCH, ENOENT,
@@ -17,15 +14,23 @@
  *   with the same key (destination, prefix, metric) is not silently replaced: it may
  *   belong to another interface or program, so that rejects with a PlatformError.
  */
-import { AttrStream } from 'netlink/dist/structs.js';
-import * as rt from 'netlink/dist/rt/structs.js';
 import type { Ipv4Address, Ipv4Route } from '../contract.js';
 import { ArgumentError, PlatformError } from '../../errors.js';
 import { EADDRNOTAVAIL, EEXIST, ENODEV, ENOENT, ErrnoFailure, ESRCH } from './errno.js';
 import { broadcastOf, ipv4Bytes, ipv4FromBytes, networkOf, requireIpv4, requirePrefixLength } from './ipv4.js';
 import { formatMac } from './link-kind.js';
 import type { NetlinkChannel } from './netlink-channel.js';
-import { attrString, decodeAttrs, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, type NetlinkMessage } from './netlink-codec.js';
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, type NetlinkMessage } from './netlink-codec.js';
+import {
+  decodeAddressMessage,
+  decodeLinkMessage,
+  decodeRouteMessage,
+  encodeAddressMessage,
+  encodeLinkMessage,
+  encodeRouteMessage,
+  IFF_LOWER_UP,
+  IFF_UP,
+} from './rtnetlink-codec.js';
 
 export const RTM_NEWLINK = 16;
 export const RTM_DELLINK = 17;
@@ -46,7 +51,6 @@ const RTPROT_STATIC = 4;
 const RT_SCOPE_UNIVERSE = 0;
 const RT_SCOPE_LINK = 253;
 const RT_SCOPE_NOWHERE = 255;
-const IFLA_INFO_KIND = 1;
 const FOREVER = 0xffffffff;
 
 /** A link as rtnetlink reports it, before kind classification. */
@@ -69,48 +73,23 @@ export interface LinkStats {
   txBytes: number;
 }
 
-function payload(format: (s: AttrStream) => void): Buffer {
-  const s = new AttrStream();
-  format(s);
-  return Buffer.concat(s.bufs);
-}
-
-function arphrdOf(type: unknown): number {
-  if (typeof type === 'number') return type;
-  if (typeof type === 'string') {
-    const v = (rt.LinkType as unknown as Record<string, number | undefined>)[type];
-    if (typeof v === 'number') return v;
-  }
-  return -1;
-}
-
 /** Parses an RTM_NEWLINK/RTM_DELLINK message; undefined when it is not a usable link. */
 export function parseLinkMessage(m: NetlinkMessage): KernelLink | undefined {
-  const parsed = rt.parseMessage(m.type, m.payload);
-  if (parsed.kind !== 'link') return undefined;
-  const { data, attrs } = parsed;
-  if (data.index === undefined || attrs.ifname === undefined) return undefined;
-  const infoKind = attrs.linkinfo ? attrString(decodeAttrs(attrs.linkinfo).get(IFLA_INFO_KIND)) : undefined;
-  const s = attrs.stats64;
+  if (m.type !== RTM_NEWLINK && m.type !== RTM_DELLINK) return undefined;
+  const l = decodeLinkMessage(m.payload);
+  if (!l || l.ifname === undefined) return undefined;
   const link: KernelLink = {
-    index: data.index,
-    name: attrs.ifname,
-    arphrd: arphrdOf(data.type),
-    adminUp: data.flags?.up === true,
-    carrier: data.flags?.lowerUp === true,
-    mtu: attrs.mtu ?? 0,
+    index: l.index,
+    name: l.ifname,
+    arphrd: l.type,
+    adminUp: (l.flags & IFF_UP) !== 0,
+    carrier: (l.flags & IFF_LOWER_UP) !== 0,
+    mtu: l.mtu ?? 0,
   };
-  if (infoKind !== undefined) link.infoKind = infoKind;
-  const mac = formatMac(attrs.address);
+  if (l.infoKind !== undefined) link.infoKind = l.infoKind;
+  const mac = formatMac(l.address);
   if (mac !== undefined) link.mac = mac;
-  if (s) {
-    link.stats = {
-      rxPackets: Number(s.rxPackets ?? 0n),
-      txPackets: Number(s.txPackets ?? 0n),
-      rxBytes: Number(s.rxBytes ?? 0n),
-      txBytes: Number(s.txBytes ?? 0n),
-    };
-  }
+  if (l.stats) link.stats = l.stats;
   return link;
 }
 
@@ -134,28 +113,26 @@ export class Rtnetlink {
   }
 
   async setLinkUp(link: KernelLink, up: boolean): Promise<void> {
-    const p = payload((s) =>
-      rt.formatLinkMessage({ kind: 'link', data: { index: link.index, flags: up ? { up: true } : {}, change: { up: true } }, attrs: {} }, s),
-    );
+    const p = encodeLinkMessage({ index: link.index, flags: up ? IFF_UP : 0, change: IFF_UP });
     await this.request(`set ${link.name} ${up ? 'up' : 'down'}`, RTM_NEWLINK, p);
   }
 
   async dumpAddresses(index?: number): Promise<Ipv4Address[]> {
-    const p = payload((s) => rt.formatAddressMessage({ kind: 'address', data: { family: AF_INET }, attrs: {} }, s));
+    const p = encodeAddressMessage({ family: AF_INET });
     const reply = await this.request('list addresses', RTM_GETADDR, p, { dump: true });
     const out: Ipv4Address[] = [];
     for (const m of reply) {
-      const parsed = rt.parseMessage(m.type, m.payload);
-      if (parsed.kind !== 'address' || parsed.data.family !== AF_INET) continue;
-      if (index !== undefined && parsed.data.index !== index) continue;
-      const address = ipv4FromBytes(parsed.attrs.local ?? parsed.attrs.address);
+      const parsed = m.type === RTM_NEWADDR ? decodeAddressMessage(m.payload) : undefined;
+      if (!parsed || parsed.family !== AF_INET) continue;
+      if (index !== undefined && parsed.index !== index) continue;
+      const address = ipv4FromBytes(parsed.local ?? parsed.address);
       if (address === undefined) continue;
-      const a: Ipv4Address = { address, prefixLength: parsed.data.prefixlen ?? 32 };
-      const broadcast = ipv4FromBytes(parsed.attrs.broadcast);
+      const a: Ipv4Address = { address, prefixLength: parsed.prefixLength };
+      const broadcast = ipv4FromBytes(parsed.broadcast);
       if (broadcast !== undefined) a.broadcast = broadcast;
-      const ci = parsed.attrs.cacheInfo;
-      if (ci?.ifaValid !== undefined && ci.ifaValid !== FOREVER) a.validLifetimeS = ci.ifaValid;
-      if (ci?.ifaPrefered !== undefined && ci.ifaPrefered !== FOREVER) a.preferredLifetimeS = ci.ifaPrefered;
+      const ci = parsed.cacheInfo;
+      if (ci && ci.valid !== FOREVER) a.validLifetimeS = ci.valid;
+      if (ci && ci.preferred !== FOREVER) a.preferredLifetimeS = ci.preferred;
       out.push(a);
     }
     return out;
@@ -166,21 +143,16 @@ export class Rtnetlink {
     const prefixLength = requirePrefixLength(a.prefixLength, 'address.prefixLength');
     const broadcast = a.broadcast !== undefined ? requireIpv4(a.broadcast, 'address.broadcast') : broadcastOf(address, prefixLength);
     const lifetimes = cacheInfoFor(a);
-    const p = payload((s) =>
-      rt.formatAddressMessage(
-        {
-          kind: 'address',
-          data: { family: AF_INET, prefixlen: prefixLength, index: link.index, scope: RT_SCOPE_UNIVERSE },
-          attrs: {
-            local: ipv4Bytes(address),
-            address: ipv4Bytes(address),
-            ...(broadcast !== undefined ? { broadcast: ipv4Bytes(broadcast) } : {}),
-            ...(lifetimes ? { cacheInfo: lifetimes } : {}),
-          },
-        },
-        s,
-      ),
-    );
+    const p = encodeAddressMessage({
+      family: AF_INET,
+      prefixLength,
+      index: link.index,
+      scope: RT_SCOPE_UNIVERSE,
+      local: ipv4Bytes(address),
+      address: ipv4Bytes(address),
+      ...(broadcast !== undefined ? { broadcast: ipv4Bytes(broadcast) } : {}),
+      ...(lifetimes ? { cacheInfo: lifetimes } : {}),
+    });
     // NLM_F_REPLACE updates the lifetimes of an existing address but keeps its broadcast:
     // an address whose broadcast changes is removed and added again.
     const bcast = broadcast === undefined ? undefined : ipv4FromBytes(ipv4Bytes(broadcast));
@@ -192,16 +164,7 @@ export class Rtnetlink {
   async removeAddress(link: KernelLink, a: Ipv4Address): Promise<void> {
     const address = requireIpv4(a.address, 'address.address');
     const prefixLength = requirePrefixLength(a.prefixLength, 'address.prefixLength');
-    const p = payload((s) =>
-      rt.formatAddressMessage(
-        {
-          kind: 'address',
-          data: { family: AF_INET, prefixlen: prefixLength, index: link.index },
-          attrs: { local: ipv4Bytes(address), address: ipv4Bytes(address) },
-        },
-        s,
-      ),
-    );
+    const p = encodeAddressMessage({ family: AF_INET, prefixLength, index: link.index, local: ipv4Bytes(address), address: ipv4Bytes(address) });
     try {
       await this.channel.request(`remove address ${a.address}/${prefixLength} from ${link.name}`, RTM_DELADDR, p);
     } catch (e) {
@@ -212,24 +175,23 @@ export class Rtnetlink {
 
   /** Routes of the main table that leave by `index` (all links when absent). */
   async dumpRoutes(index?: number): Promise<Ipv4Route[]> {
-    const p = payload((s) => rt.formatRouteMessage({ kind: 'route', data: { family: AF_INET }, attrs: {} }, s));
+    const p = encodeRouteMessage({ family: AF_INET });
     const reply = await this.request('list routes', RTM_GETROUTE, p, { dump: true });
     const out: Ipv4Route[] = [];
     for (const m of reply) {
-      const parsed = rt.parseMessage(m.type, m.payload);
-      if (parsed.kind !== 'route' || parsed.data.family !== AF_INET) continue;
-      const table = parsed.attrs.table ?? parsed.data.table;
-      const type = parsed.data.type;
-      if (table !== RT_TABLE_MAIN || (type !== 'UNICAST' && type !== RTN_UNICAST)) continue;
-      if (index !== undefined && parsed.attrs.oif !== index) continue;
+      const parsed = m.type === RTM_NEWROUTE ? decodeRouteMessage(m.payload) : undefined;
+      if (!parsed || parsed.family !== AF_INET) continue;
+      const table = parsed.tableId ?? parsed.table;
+      if (table !== RT_TABLE_MAIN || parsed.type !== RTN_UNICAST) continue;
+      if (index !== undefined && parsed.oif !== index) continue;
       const r: Ipv4Route = {
-        destination: ipv4FromBytes(parsed.attrs.dst) ?? '0.0.0.0',
-        prefixLength: parsed.data.dstLen ?? 0,
-        metric: parsed.attrs.priority ?? 0,
+        destination: ipv4FromBytes(parsed.dst) ?? '0.0.0.0',
+        prefixLength: parsed.dstLength,
+        metric: parsed.priority ?? 0,
       };
-      const gateway = ipv4FromBytes(parsed.attrs.gateway);
+      const gateway = ipv4FromBytes(parsed.gateway);
       if (gateway !== undefined) r.gateway = gateway;
-      const source = ipv4FromBytes(parsed.attrs.prefsrc);
+      const source = ipv4FromBytes(parsed.prefsrc);
       if (source !== undefined) r.source = source;
       out.push(r);
     }
@@ -238,23 +200,15 @@ export class Rtnetlink {
 
   async addRoute(link: KernelLink, r: Ipv4Route): Promise<void> {
     const spec = routeSpec(r);
-    const p = payload((s) =>
-      rt.formatRouteMessage(
-        {
-          kind: 'route',
-          data: {
-            family: AF_INET,
-            dstLen: spec.prefixLength,
-            table: RT_TABLE_MAIN,
-            protocol: RTPROT_STATIC,
-            scope: spec.gateway !== undefined ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
-            type: RTN_UNICAST,
-          },
-          attrs: routeAttrs(link, spec),
-        },
-        s,
-      ),
-    );
+    const p = encodeRouteMessage({
+      family: AF_INET,
+      dstLength: spec.prefixLength,
+      table: RT_TABLE_MAIN,
+      protocol: RTPROT_STATIC,
+      scope: spec.gateway !== undefined ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
+      type: RTN_UNICAST,
+      ...routeAttrs(link, spec),
+    });
     const operation = `add route ${describeRoute(spec)} on ${link.name}`;
     try {
       await this.channel.request(operation, RTM_NEWROUTE, p, { flags: NLM_F_CREATE | NLM_F_EXCL });
@@ -268,17 +222,15 @@ export class Rtnetlink {
 
   async removeRoute(link: KernelLink, r: Ipv4Route): Promise<void> {
     const spec = routeSpec(r);
-    const p = payload((s) =>
-      rt.formatRouteMessage(
-        {
-          kind: 'route',
-          // Scope NOWHERE and protocol 0 match any route with these keys (what `ip route del` sends).
-          data: { family: AF_INET, dstLen: spec.prefixLength, table: RT_TABLE_MAIN, scope: RT_SCOPE_NOWHERE, type: RTN_UNICAST },
-          attrs: routeAttrs(link, spec),
-        },
-        s,
-      ),
-    );
+    const p = encodeRouteMessage({
+      // Scope NOWHERE and protocol 0 match any route with these keys (what `ip route del` sends).
+      family: AF_INET,
+      dstLength: spec.prefixLength,
+      table: RT_TABLE_MAIN,
+      scope: RT_SCOPE_NOWHERE,
+      type: RTN_UNICAST,
+      ...routeAttrs(link, spec),
+    });
     try {
       await this.channel.request(`remove route ${describeRoute(spec)} from ${link.name}`, RTM_DELROUTE, p);
     } catch (e) {
@@ -301,10 +253,10 @@ export function toNicup(e: unknown): unknown {
 }
 
 function linkQuery(attrs: { ifname?: string } = {}): Buffer {
-  return payload((s) => rt.formatLinkMessage({ kind: 'link', data: {}, attrs }, s));
+  return encodeLinkMessage(attrs);
 }
 
-function cacheInfoFor(a: Ipv4Address): { ifaPrefered: number; ifaValid: number; cstamp: number; tstamp: number } | undefined {
+function cacheInfoFor(a: Ipv4Address): { preferred: number; valid: number } | undefined {
   if (a.validLifetimeS === undefined && a.preferredLifetimeS === undefined) return undefined;
   const check = (v: number | undefined, field: string) => {
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v >= FOREVER)) {
@@ -318,7 +270,7 @@ function cacheInfoFor(a: Ipv4Address): { ifaPrefered: number; ifaValid: number; 
   if (preferred > valid) {
     throw new ArgumentError('address.preferredLifetimeS: must not exceed validLifetimeS', { field: 'address.preferredLifetimeS' });
   }
-  return { ifaPrefered: preferred, ifaValid: valid, cstamp: 0, tstamp: 0 };
+  return { preferred, valid };
 }
 
 interface RouteSpec {
@@ -352,7 +304,7 @@ function routeAttrs(link: KernelLink, spec: RouteSpec) {
     ...(spec.metric !== undefined ? { priority: spec.metric } : {}),
     ...(spec.source !== undefined ? { prefsrc: ipv4Bytes(spec.source) } : {}),
     oif: link.index,
-    table: RT_TABLE_MAIN,
+    tableId: RT_TABLE_MAIN,
   };
 }
 
