@@ -51,6 +51,18 @@ describe('ARP probe on the simulator', () => {
     await closeAndCheck(world, eth);
   });
 
+  test('dhcpDeclineWaitMs shortens the wait after a DECLINE', async () => {
+    const { world, net } = await simNetwork('default', { driver: { arpProbe: true, dhcpDeclineWaitMs: 500 } }, (w) => void w.segment('eth0').host(FIRST));
+    const rec = recorder();
+    const eth = net.open({ interface: 'eth0' }, rec.onState);
+    await untilState(world, eth, NetState.CONNECTED);
+    const conflict = rec.changes.find((c) => c.reason === 'address-conflict')!;
+    const bound = rec.last()!;
+    assert.equal(eth.ipv4?.address, SECOND);
+    assert.ok(bound.atMs - conflict.atMs >= 500 && bound.atMs - conflict.atMs < 2000, `${bound.atMs - conflict.atMs} ms between DECLINE and the next lease`);
+    await closeAndCheck(world, eth);
+  });
+
   test('the conflicting address is never put on the link', async () => {
     const { world, platform, net } = await simNetwork('default', { driver: { arpProbe: true } }, (w) => void w.segment('eth0').host(FIRST));
     const added: string[] = [];

@@ -26,6 +26,7 @@ export interface Dhcp4DriverOptions {
   giveUpAfterMs?: number;
   rapidCommit?: boolean;
   minRenewRetryMs?: number;
+  declineWaitMs?: number;
 }
 
 export class Dhcp4Driver {
@@ -49,6 +50,7 @@ export class Dhcp4Driver {
       initialRetransmitMs: options.initialRetransmitMs ?? 1000,
       giveUpAfterMs: options.giveUpAfterMs ?? 30_000,
       ...(options.minRenewRetryMs !== undefined ? { minRenewRetryMs: options.minRenewRetryMs } : {}),
+      ...(options.declineWaitMs !== undefined ? { declineWaitMs: options.declineWaitMs } : {}),
       ...(options.hostname ? { hostname: options.hostname } : {}),
       ...(options.requestedAddress ? { requestedAddress: options.requestedAddress } : {}),
     });

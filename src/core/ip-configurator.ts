@@ -115,6 +115,7 @@ export class IpConfigurator {
         ...(this.options.dhcpInitialTimeoutMs !== undefined ? { initialRetransmitMs: this.options.dhcpInitialTimeoutMs } : {}),
         ...(this.options.dhcpGiveUpMs !== undefined ? { giveUpAfterMs: this.options.dhcpGiveUpMs } : {}),
         ...(this.options.dhcpMinRenewRetryMs !== undefined ? { minRenewRetryMs: this.options.dhcpMinRenewRetryMs } : {}),
+        ...(this.options.dhcpDeclineWaitMs !== undefined ? { declineWaitMs: this.options.dhcpDeclineWaitMs } : {}),
       },
       {
         bound: (lease) => void this.serial(() => this.onLease(lease, Reason.DHCP_BOUND)),

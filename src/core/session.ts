@@ -48,6 +48,8 @@ export interface DriverOptions {
   dhcpGiveUpMs?: number;
   /** DHCP: shortest wait between REQUESTs while renewing (RFC 2131 §4.4.5 says 60 s). */
   dhcpMinRenewRetryMs?: number;
+  /** DHCP: wait after a DECLINE before discovering again (RFC 2131 §3.1.5 says 10 s). */
+  dhcpDeclineWaitMs?: number;
   /** Take over an interface another network manager runs (default: refuse). */
   takeOver?: boolean;
   /** Back-off after a failure, before trying again: first and maximum delay. */
