@@ -1,6 +1,6 @@
 import { after, afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readlinkSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,6 +17,7 @@ import {
   type LinuxPppLink,
 } from './ppp.js';
 import { isNicupError } from '../../errors.js';
+import { createLab } from '../../lab/netns-lab.js';
 
 const work = mkdtempSync(join(tmpdir(), 'nicup-ppp-test-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -136,6 +137,7 @@ if [ -n "$file" ]; then
     esac
   done <"$file"
 fi
+echo "REPORT-NETNS $(readlink /proc/self/ns/net)"
 if [ "$FAKE_PPPD_ON_TERM" = ignore ]; then trap '' TERM; else trap 'echo "Terminating on signal 15"; exit 5' TERM; fi
 printf '%s\\n' "$FAKE_PPPD_LINES" | while IFS= read -r line; do [ -n "$line" ] && echo "$line"; done
 [ -n "$FAKE_PPPD_EXIT" ] && exit "$FAKE_PPPD_EXIT"
@@ -277,6 +279,25 @@ describe('startPpp with a stand-in pppd', () => {
     assert.ok(performance.now() - started >= 250, 'waited for the stop timeout');
     assert.match(exits[0] ?? '', /SIGKILL/);
     assert.deepEqual(runtimeDirs(), before.filter((d) => runtimeDirs().includes(d)), 'its directory is gone');
+  });
+
+  test("pppd runs in the platform's network namespace (its ppp link is made there)", async () => {
+    const lab = await createLab();
+    try {
+      const ns = await lab.addNamespace('ppp');
+      const want = `net:[${statSync(`/run/netns/${ns}`).ino}]`;
+      const link = await withFake({ FAKE_PPPD_LINES: 'Using interface ppp7' }, () =>
+        startPpp({ device: '/dev/ttyUSB2', usePeerDns: true }, { tuning, netns: ns, hasAddress: async () => true }),
+      );
+      live.add(link);
+      await reportOf(link);
+      assert.ok(link.log.includes(`REPORT-NETNS ${want}`), link.log.join(' | '));
+      // This process stays where it was.
+      assert.notEqual(readlinkSync('/proc/thread-self/ns/net'), want);
+      await link.stop();
+    } finally {
+      await lab.dispose();
+    }
   });
 
   test('bad options are refused before anything runs, without echoing secrets', async () => {
