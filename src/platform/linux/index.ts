@@ -56,6 +56,8 @@ export class LinuxPlatform implements Platform {
   private rtnl: Rtnetlink | undefined;
   private watcher: LinkWatcher | undefined;
   private readonly wifi: WifiDetector;
+  /** Is ifindex N a WiFi link: asked of nl80211 once per link, dropped when it goes. */
+  private readonly wifiByIndex = new Map<number, Promise<boolean>>();
   private readonly sockets = new Set<LinuxUdpTransport>();
   private readonly supplicants = new Set<LinuxSupplicantControl>();
   /** Loaded on first use: ppp.ts brings serialport (+13 MB RSS), which Ethernet never needs. */
@@ -83,10 +85,20 @@ export class LinuxPlatform implements Platform {
   getLink(name: string): Promise<LinkInfo | undefined> {
     return this.run(`get link ${name}`, async (rtnl) => {
       checkIfname(name);
+      // From the watcher's table when it has the link (its events keep it current). The
+      // table is read again after the WiFi check, which may be I/O: never older than an
+      // event delivered meanwhile.
+      const cached = this.watcher?.lookup(name);
+      if (cached) {
+        const wifi = await this.isWifi(cached.index);
+        const now = this.watcher?.lookup(name);
+        if (now?.index === cached.index) return toLinkInfo(now, wifi);
+      }
       // nl80211 first: the rtnetlink reply must be the last I/O, so that a caller who
       // subscribed with watchLink gets this answer before any later event.
       const wifi = await this.wifi.wifiIndexes();
       const l = await rtnl.getLink(name);
+      if (l) this.wifiByIndex.set(l.index, Promise.resolve(wifi.has(l.index)));
       return l && toLinkInfo(l, wifi.has(l.index));
     });
   }
@@ -95,8 +107,7 @@ export class LinuxPlatform implements Platform {
     try {
       this.open(`watch link ${name}`);
       checkIfname(name);
-      this.watcher ??= new LinkWatcher(this.channel!, async (l) => toLinkInfo(l, await this.wifi.isWifi(l.index)));
-      return this.watcher.watch(name, listener);
+      return this.linkWatcher().watch(name, listener);
     } catch (e) {
       throw asNicupError(e, `watch link ${name}`);
     }
@@ -105,11 +116,32 @@ export class LinuxPlatform implements Platform {
   watchLinks(listener: (name: string, e: LinkEvent) => void): Disposable {
     try {
       this.open('watch links');
-      this.watcher ??= new LinkWatcher(this.channel!, async (l) => toLinkInfo(l, await this.wifi.isWifi(l.index)));
-      return this.watcher.watchAll(listener);
+      return this.linkWatcher().watchAll(listener);
     } catch (e) {
       throw asNicupError(e, 'watch links');
     }
+  }
+
+  private linkWatcher(): LinkWatcher {
+    this.watcher ??= new LinkWatcher(
+      this.channel!,
+      async (l) => toLinkInfo(l, await this.isWifi(l.index)),
+      (index) => this.wifiByIndex.delete(index),
+    );
+    return this.watcher;
+  }
+
+  /** nl80211 once per ifindex; a failed answer is not kept. */
+  private isWifi(index: number): Promise<boolean> {
+    let known = this.wifiByIndex.get(index);
+    if (!known) {
+      known = this.wifi.isWifi(index);
+      this.wifiByIndex.set(index, known);
+      known.catch(() => {
+        if (this.wifiByIndex.get(index) === known) this.wifiByIndex.delete(index);
+      });
+    }
+    return known;
   }
 
   /** Synchronous form of openUdp: the impOS facade's openudp() must throw at once for a port in use. */
@@ -140,7 +172,7 @@ export class LinuxPlatform implements Platform {
 
   removeAddress(name: string, a: Ipv4Address): Promise<void> {
     return this.run(`remove address ${a.address}/${a.prefixLength} from ${name}`, async (rtnl) => {
-      const link = await rtnl.getLink(checkIfname(name));
+      const link = this.watcher?.lookup(checkIfname(name)) ?? (await rtnl.getLink(name));
       if (link) await rtnl.removeAddress(link, a);
     });
   }
@@ -152,7 +184,7 @@ export class LinuxPlatform implements Platform {
 
   removeRoute(name: string, r: Ipv4Route): Promise<void> {
     return this.run(`remove route ${r.destination}/${r.prefixLength} from ${name}`, async (rtnl) => {
-      const link = await rtnl.getLink(checkIfname(name));
+      const link = this.watcher?.lookup(checkIfname(name)) ?? (await rtnl.getLink(name));
       if (link) await rtnl.removeRoute(link, r);
     });
   }
@@ -167,7 +199,9 @@ export class LinuxPlatform implements Platform {
   getLinkStats(name: string): Promise<LinkStats> {
     const operation = `get counters of ${name}`;
     return this.run(operation, async (rtnl) => {
-      const l = await this.requireLink(rtnl, name, operation);
+      // Counters change without events: always the kernel's, never the table's.
+      const l = await rtnl.getLink(checkIfname(name));
+      if (!l) throw new InterfaceNotFoundError(`${operation}: no interface named ${name}`);
       return l.stats ?? { rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0 };
     });
   }
@@ -358,8 +392,9 @@ export class LinuxPlatform implements Platform {
     if (this.disposed) throw new ClosedError(`${operation}: platform disposed`);
   }
 
+  /** The link for a request by ifindex: the watcher's table when it has it, else the kernel. */
   private async requireLink(rtnl: Rtnetlink, name: string, operation: string): Promise<KernelLink> {
-    const link = await rtnl.getLink(checkIfname(name));
+    const link = this.watcher?.lookup(checkIfname(name)) ?? (await rtnl.getLink(name));
     if (!link) throw new InterfaceNotFoundError(`${operation}: no interface named ${name}`);
     return link;
   }

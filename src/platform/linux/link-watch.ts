@@ -9,6 +9,9 @@
  * Delivery: per watcher, in kernel order, each event in its own setImmediate — after the
  * promise continuations of any read that completed before the event arrived. So a caller
  * that subscribes first and then reads (getLink) sees the read, then every later change.
+ *
+ * The table doubles as the platform's link cache (`lookup`): it is updated before any
+ * event is delivered, so an answer from it is never older than an event already seen.
  */
 import type { Disposable, LinkEvent, LinkInfo } from '../contract.js';
 import type { NetlinkChannel } from './netlink-channel.js';
@@ -33,12 +36,27 @@ export class LinkWatcher {
   private syncAgain = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Events were lost (ENOBUFS) and the reload has not completed: the table may be stale. */
+  private overflowed = false;
 
   constructor(
     private readonly channel: NetlinkChannel,
     /** Completes a kernel link into a LinkInfo (kind detection may ask nl80211). */
     private readonly describe: (l: KernelLink) => Promise<LinkInfo>,
+    /** Told when an ifindex leaves the table (caches keyed by index drop it). */
+    private readonly onRemoved: (index: number) => void = () => {},
   ) {}
+
+  /**
+   * The link named `name` as of the last event read; undefined when the table is not
+   * loaded, is being reloaded after lost events, or has no such link (the caller asks the
+   * kernel then: a link just created may have an event still unread).
+   */
+  lookup(name: string): KernelLink | undefined {
+    if (!this.table || this.overflowed || this.closed) return undefined;
+    for (const l of this.table.values()) if (l.name === name) return l;
+    return undefined;
+  }
 
   watch(name: string, listener: (e: LinkEvent) => void): Disposable {
     const w: Watch = { name, listener, queue: Promise.resolve(), disposed: false };
@@ -82,7 +100,10 @@ export class LinkWatcher {
     this.started = true;
     this.channel.addMembership(RTNLGRP_LINK);
     this.channel.onEvent((m) => this.onKernelEvent(m));
-    this.channel.onOverflow(() => this.sync());
+    this.channel.onOverflow(() => {
+      this.overflowed = true;
+      this.sync();
+    });
     this.sync();
   }
 
@@ -104,7 +125,13 @@ export class LinkWatcher {
           }
           const prev = this.table;
           this.table = next;
-          if (prev) for (const index of new Set([...prev.keys(), ...next.keys()])) this.changed(prev.get(index), next.get(index));
+          if (!this.syncAgain) this.overflowed = false;
+          if (prev) {
+            for (const index of new Set([...prev.keys(), ...next.keys()])) {
+              if (!next.has(index)) this.onRemoved(index);
+              this.changed(prev.get(index), next.get(index));
+            }
+          }
         },
       })
       .catch(() => {
@@ -129,6 +156,7 @@ export class LinkWatcher {
     const prev = this.table.get(l.index);
     if (m.type === RTM_DELLINK) {
       this.table.delete(l.index);
+      this.onRemoved(l.index);
       this.changed(prev ?? l, undefined);
     } else {
       this.table.set(l.index, l);
