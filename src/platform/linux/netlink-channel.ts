@@ -51,7 +51,8 @@ interface Pending {
   parts: NetlinkMessage[];
   interrupted: boolean;
   retries: number;
-  timer: NodeJS.Timeout;
+  /** Runs from when the request is sent, not while it waits behind another dump. */
+  timer: NodeJS.Timeout | undefined;
   resolve: (reply: NetlinkMessage[]) => void;
   reject: (e: Error) => void;
 }
@@ -98,7 +99,7 @@ export class NetlinkChannel {
         parts: [],
         interrupted: false,
         retries: 0,
-        timer: setTimeout(() => this.fail(p, new TimeoutError(`${operation}: no answer from the kernel in ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS),
+        timer: undefined,
         resolve,
         reject,
       };
@@ -148,6 +149,8 @@ export class NetlinkChannel {
     const flags = NLM_F_REQUEST | (p.options.dump ? NLM_F_DUMP : NLM_F_ACK) | (p.options.flags ?? 0);
     this.pending.set(seq, p);
     this.updateRef();
+    clearTimeout(p.timer);
+    p.timer = setTimeout(() => this.fail(p, new TimeoutError(`${p.operation}: no answer from the kernel in ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS);
     const frame = encodeMessage({ type: p.type, flags, seq, port: 0, payload: p.payload });
     this.socket.send([frame], { port: 0 }, (err) => {
       if (err) this.fail(p, new ErrnoFailure(p.operation, Math.abs(err.errno ?? 0) || 5));
