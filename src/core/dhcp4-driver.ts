@@ -46,8 +46,10 @@ export class Dhcp4Driver {
       random: Math.random,
       rapidCommit: options.rapidCommit ?? true,
       // nicup departs from RFC 2131 §4.1's 4 s first timeout: on a LAN a server answers in
-      // milliseconds, so we resend after 1 s (still doubling up to 64 s, with jitter).
-      initialRetransmitMs: options.initialRetransmitMs ?? 1000,
+      // milliseconds, and the first DISCOVER right after carrier is sometimes lost (the
+      // peer's port not yet forwarding), so we resend after 250 ms (still doubling up to
+      // 64 s, jitter ±base/4: timing.ts). A slower server just sees the same xid twice.
+      initialRetransmitMs: options.initialRetransmitMs ?? 250,
       giveUpAfterMs: options.giveUpAfterMs ?? 30_000,
       ...(options.minRenewRetryMs !== undefined ? { minRenewRetryMs: options.minRenewRetryMs } : {}),
       ...(options.declineWaitMs !== undefined ? { declineWaitMs: options.declineWaitMs } : {}),
