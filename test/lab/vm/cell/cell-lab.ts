@@ -323,15 +323,28 @@ export async function atExchange(command: string, tries: number, timeoutMs: numb
   }
 }
 
-/** A UDP listener on the network side (netns mdm): resolves with the first datagram's text. */
-export function udpListener(port: number): { child: ChildProcess; first: Promise<string> } {
+/** A UDP listener on the network side (netns mdm): `first` resolves with the first line received. */
+export async function udpListener(port: number): Promise<{ child: ChildProcess; first: Promise<string> }> {
   const child = spawn('ip', ['netns', 'exec', MODEM_NETNS, 'socat', '-u', `UDP4-RECV:${port}`, 'STDOUT'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let text = '';
   const first = new Promise<string>((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve(d.toString('utf8')));
+    child.stdout!.on('data', (d: Buffer) => {
+      text += d.toString('utf8');
+      const nl = text.indexOf('\n');
+      if (nl >= 0) resolve(text.slice(0, nl));
+    });
     child.once('error', reject);
   });
   first.catch(() => {});
-  return { child, first };
+  // Bound once the namespace's UDP table has the port (hex, as /proc/net/udp writes it).
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  for (let i = 0; i < 100; i++) {
+    const table = execFileSync('ip', ['netns', 'exec', MODEM_NETNS, 'cat', '/proc/net/udp'], { encoding: 'utf8' });
+    if (table.split('\n').some((l) => l.split(/\s+/)[2]?.endsWith(hexPort.trim()))) return { child, first };
+    await sleep(50);
+  }
+  child.kill();
+  throw new Error(`socat did not bind UDP port ${port} in netns ${MODEM_NETNS}`);
 }
 
 export function ping(ifname: string, address: string): boolean {

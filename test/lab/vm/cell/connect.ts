@@ -19,6 +19,7 @@ import {
   routes,
   secretsInFiles,
   secretsInProcesses,
+  sleep,
   startModem,
   stdinOf,
   udpListener,
@@ -79,16 +80,20 @@ export async function run(): Promise<void> {
 
   await check('cell-connect-udp', cell, async () => {
     const port = 9999;
-    const listener = udpListener(port);
+    const listener = await udpListener(port);
     try {
-      // socat needs a moment to bind in the other namespace.
-      await new Promise((r) => setTimeout(r, 300));
       const socket = await cell.iface.openUdp();
       try {
         const payload = `hello over ${ifname}`;
-        await socket.sendAsync(PEER_IP, port, payload);
-        const got = await Promise.race([listener.first, new Promise<string>((_, reject) => setTimeout(() => reject(new Error('no datagram on the network side within 5 s')), 5000))]);
-        if (got !== payload) throw new Error(`network side got ${JSON.stringify(got)}`);
+        // Sent again every half second until it arrives: the proof is that one gets through.
+        let received: string | undefined;
+        void listener.first.then((t) => (received = t));
+        for (let i = 0; i < 10 && received === undefined; i++) {
+          await socket.sendAsync(PEER_IP, port, `${payload}\n`);
+          await sleep(500);
+        }
+        if (received === undefined) throw new Error('no datagram reached the network side within 5 s');
+        if (received !== payload) throw new Error(`network side got ${JSON.stringify(received)}`);
       } finally {
         await socket.close();
       }
