@@ -291,3 +291,21 @@ describe('re-bind failures', () => {
     await closeAndCheck(world, eth);
   });
 });
+
+describe('cellular', () => {
+  test('the modern openUdp works on a modem: bound to its PPP link, datagrams reach the network side', async () => {
+    const { world, net } = await simNetwork();
+    const cell = net.open({ interface: 'cell0', cellconfig: { apn: 'internet' } });
+    await untilState(world, cell, NetState.CONNECTED, 60_000);
+    assert.equal(cell.ipv4?.device, 'ppp0');
+    const got: Datagram[] = [];
+    world.modem('cell0').segment.host('10.64.64.1').bind(9000, (d) => got.push(d));
+    const sock = await cell.openUdp();
+    assert.equal(sock.send('10.64.64.1', 9000, 'over ppp'), SendError.OK);
+    await until(world, () => got.length > 0, 'the datagram at the network side');
+    assert.equal(got[0]!.data.toString(), 'over ppp');
+    assert.equal(got[0]!.fromAddress, '10.64.64.2');
+    await sock.close();
+    await closeAndCheck(world, cell);
+  });
+});

@@ -192,7 +192,7 @@ class CellDriver implements Driver {
       const route: Ipv4Route = { destination: '0.0.0.0', prefixLength: 0, metric: this.ctx.options.routeMetric ?? DEFAULT_ROUTE_METRIC.cell, source: up.local };
       await platform.addRoute(ifname, route).catch((e: Error) => sink.log(`default route on ${ifname}: ${e.message}`));
       this.route = route;
-      sink.ipv4({ address: up.local, prefixLength: 32, netmask: '255.255.255.255', broadcast: up.local, gateway: up.remote, dns: up.dns.slice(0, 2) });
+      sink.ipv4({ address: up.local, prefixLength: 32, netmask: '255.255.255.255', broadcast: up.local, gateway: up.remote, dns: up.dns.slice(0, 2), device: ifname });
       this.input({ type: 'ppp-up' });
       sink.state(NetState.CONNECTED, Reason.PPP_UP, `${up.local} on ${ifname}`);
     } catch (err) {

@@ -28,6 +28,8 @@ export interface Ipv4Config {
   leaseTimeS?: number;
   mtu?: number;
   domain?: string;
+  /** The kernel link carrying the traffic when it is not the interface's own name (ppp0 for "cell0"). */
+  device?: string;
 }
 
 /** impOS getiptable() shape. Dotted-quad fields whose value is 0.0.0.0 are left out. */

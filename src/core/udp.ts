@@ -119,7 +119,7 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
   bindSync(): boolean {
     if (!this.platform.openUdpSync) return false;
     try {
-      this.adopt(this.platform.openUdpSync(this.session.ifname, { port: this.#port, broadcast: true }));
+      this.adopt(this.platform.openUdpSync(this.device, { port: this.#port, broadcast: true }));
       return true;
     } catch (err) {
       this.#closed = true;
@@ -140,7 +140,7 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
     if (this.#binding) return this.#binding;
     this.#binding = (async () => {
       try {
-        const t = await this.platform.openUdp(this.session.ifname, { port: this.#port, broadcast: true });
+        const t = await this.platform.openUdp(this.device, { port: this.#port, broadcast: true });
         if (this.#closed || this.session.state !== NetState.CONNECTED) {
           await t.close();
           return;
@@ -161,6 +161,11 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
     const t = this.#transport;
     this.#transport = undefined;
     if (t) void t.close().catch(() => {});
+  }
+
+  /** The kernel link that carries the traffic (ppp0 for a modem named cell0). */
+  private get device(): string {
+    return this.session.ipv4?.device ?? this.session.ifname;
   }
 
   /** Errors after the fact go to 'error' listeners; without one they are dropped (a socket error must not end the process). */
