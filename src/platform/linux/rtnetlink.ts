@@ -6,9 +6,9 @@
  * Idempotence and EEXIST:
  * - Removing an address or route that is not there resolves (EADDRNOTAVAIL, ESRCH, ENOENT,
  *   and ENODEV when the link itself is gone).
- * - Adding an address is create-or-update (NLM_F_CREATE|NLM_F_REPLACE, like `ip addr
- *   replace`): the same address/prefix again updates its broadcast and lifetimes, which
- *   is what a DHCP renewal needs.
+ * - Adding an address is create-or-update (NLM_F_EXCL first; on EEXIST NLM_F_REPLACE,
+ *   like `ip addr replace`): the same address/prefix again updates its broadcast and
+ *   lifetimes, which is what a DHCP renewal needs.
  * - Adding a route uses NLM_F_EXCL. EEXIST resolves only when the existing route is the
  *   same one (destination, prefix, metric, device, gateway, source); a different route
  *   with the same key (destination, prefix, metric) is not silently replaced: it may
@@ -153,12 +153,21 @@ export class Rtnetlink {
       ...(broadcast !== undefined ? { broadcast: ipv4Bytes(broadcast) } : {}),
       ...(lifetimes ? { cacheInfo: lifetimes } : {}),
     });
+    const operation = `add address ${a.address}/${prefixLength} on ${link.name}`;
+    // A new address (every bring-up): one request. The address dump below is the whole
+    // namespace's and waits behind other dumps — seconds with hundreds of links.
+    try {
+      await this.channel.request(operation, RTM_NEWADDR, p, { flags: NLM_F_CREATE | NLM_F_EXCL });
+      return;
+    } catch (e) {
+      if (!(e instanceof ErrnoFailure && e.errno === EEXIST)) throw toNicup(e);
+    }
     // NLM_F_REPLACE updates the lifetimes of an existing address but keeps its broadcast:
     // an address whose broadcast changes is removed and added again.
     const bcast = broadcast === undefined ? undefined : ipv4FromBytes(ipv4Bytes(broadcast));
     const existing = (await this.dumpAddresses(link.index)).find((x) => x.address === a.address && x.prefixLength === prefixLength);
     if (existing && existing.broadcast !== bcast) await this.removeAddress(link, existing);
-    await this.request(`add address ${a.address}/${prefixLength} on ${link.name}`, RTM_NEWADDR, p, { flags: NLM_F_CREATE | NLM_F_REPLACE });
+    await this.request(operation, RTM_NEWADDR, p, { flags: NLM_F_CREATE | NLM_F_REPLACE });
   }
 
   async removeAddress(link: KernelLink, a: Ipv4Address): Promise<void> {
