@@ -7,6 +7,7 @@
  *    `{ reconfigure: true }`, which tears down and brings up afresh.
  * (impOS 47 refuses even an identical NIC; nicup fixes that known issue.)
  */
+import { inspect } from 'node:util';
 import type { Platform, LinkInfo, Disposable } from '../platform/contract.js';
 import { parseNic, checkApplicable, nicEquals, isAttachOnly, type InterfaceKind, type Nic } from '../nic.js';
 import { ArgumentError, InterfaceBusyError, InterfaceNotFoundError, NotSupportedError } from '../errors.js';
@@ -91,6 +92,14 @@ export class Network {
       });
     }
     return n;
+  }
+
+  /**
+   * A short view for util.inspect: the platform underneath holds secrets in use (a
+   * simulated AP's key, pppd's credentials), so inspect never walks into it.
+   */
+  [inspect.custom](): string {
+    return `Network { platform: '${this.platform.name}', links: [${this.interfaces.map((l) => `'${l.name}'`).join(', ')}], open: [${[...this.sessions.keys()].map((n) => `'${n}'`).join(', ')}] }`;
   }
 
   /** Re-reads the platform's links. */

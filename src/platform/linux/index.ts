@@ -6,6 +6,7 @@
  * named network namespace (/run/netns/NAME) and keeps it, so one process can drive many
  * namespaces — how the tests and benchmarks run without touching the host's network.
  */
+import { inspect } from 'node:util';
 import type { Clock } from '../../core/clock.js';
 import { realClock } from '../../core/clock.js';
 import { ArgumentError, ClosedError, InterfaceNotFoundError, NicupError, PlatformError } from '../../errors.js';
@@ -66,6 +67,11 @@ export class LinuxPlatform implements Platform {
   /** Aborts ARP probes in flight when the platform is disposed. */
   private readonly probes = new AbortController();
   private disposed = false;
+
+  /** A short view for util.inspect: running pppd and wpa_supplicant sessions hold credentials. */
+  [inspect.custom](): string {
+    return `LinuxPlatform { netns: ${this.netns === undefined ? 'none' : `'${this.netns}'`}, disposed: ${this.disposed} }`;
+  }
 
   constructor(options: LinuxPlatformOptions = {}) {
     if (options.netns !== undefined) checkNetnsName(options.netns);

@@ -3,6 +3,7 @@
  * matters to callers: carrier only while admin up, idempotent removals, port clashes,
  * events delivered after the call that caused them.
  */
+import { inspect } from 'node:util';
 import type {
   ByteStream,
   Datagram,
@@ -45,6 +46,11 @@ export class SimPlatform implements Platform {
         if (s.link === link && s.port === d.toPort) for (const l of s.listeners) l(d);
       }
     };
+  }
+
+  /** A short view for util.inspect: the world holds the APs' keys and the SIMs' PINs. */
+  [inspect.custom](): string {
+    return `SimPlatform { links: [${[...this.world.links.keys()].map((n) => `'${n}'`).join(', ')}] }`;
   }
 
   get clock() {

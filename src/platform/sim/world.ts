@@ -4,6 +4,7 @@
  * developer can script lives here; SimPlatform (platform.ts) exposes it to nicup's core
  * through the Platform contract, speaking real DHCP, wpa_supplicant control and AT text.
  */
+import { inspect } from 'node:util';
 import { VirtualClock, realClock, type Clock } from '../../core/clock.js';
 import { broadcastOf, inSubnet, parseIpv4 } from '../../core/ipv4.js';
 import type { Datagram, Ipv4Address, Ipv4Route, LinkEvent, LinkInfo } from '../contract.js';
@@ -275,6 +276,11 @@ export class SimWorld {
       this.virtual = new VirtualClock();
       this.clock = this.virtual;
     }
+  }
+
+  /** A short view for util.inspect: the world holds the APs' keys and the SIMs' PINs. */
+  [inspect.custom](): string {
+    return `SimWorld { time: '${this.virtual ? 'virtual' : 'real'}', links: [${[...this.links.keys()].map((n) => `'${n}'`).join(', ')}], accessPoints: ${this.accessPoints.length}, modems: ${this.modems.size} }`;
   }
 
   /** Runs `fn` soon (after the current transition), on the world's clock. */
