@@ -120,7 +120,10 @@ function secretsOf(nic: Nic): string[] {
     nic.cellconfig?.pin,
     nic.cellconfig?.password,
   ];
-  return values.filter((v): v is string => typeof v === 'string' && v.includes(SECRET_MARK));
+  // A non-secret field that holds the same text (an interface named like the password) is
+  // no leak: the first long run's one "crash" was exactly that.
+  const open = [nic.interface, nic.wificonfig?.ssid, nic.proxyconfig?.address, nic.proxyconfig?.username, nic.cellconfig?.apn, nic.cellconfig?.username, nic.cellconfig?.device].filter((v): v is string => typeof v === 'string');
+  return values.filter((v): v is string => typeof v === 'string' && v.includes(SECRET_MARK) && !open.some((o) => o.includes(v)));
 }
 
 function renderings(err: NicError): string[] {

@@ -180,7 +180,10 @@ async function runOneFuzzer(fuzzer: Fuzzer, options: Required<Omit<FuzzOptions, 
 /** Runs the fuzzers; never rejects for a finding (it is in the results). */
 export async function runFuzzers(options: FuzzOptions): Promise<TargetResult[]> {
   const opts = { jobs: 2, hangMs: 30_000, save: true, ...options };
-  const queue = fuzzers.filter((f) => !opts.only || opts.only.includes(f.name));
+  // The slowest first (NIC values are whole object graphs; DHCP runs 40-step machine
+  // sequences), so that two workers finish close together.
+  const cost = ['nic', 'dhcp', 'at', 'wpa'];
+  const queue = fuzzers.filter((f) => !opts.only || opts.only.includes(f.name)).sort((a, b) => cost.indexOf(a.name) - cost.indexOf(b.name));
   const results: TargetResult[] = [];
   const workers = Array.from({ length: Math.max(1, opts.jobs) }, async () => {
     for (let f = queue.shift(); f; f = queue.shift()) results.push(...(await runOneFuzzer(f, opts)));

@@ -2,8 +2,8 @@
 // real pppd on both sides, kernel PPP): a silent modem that later answers, the data call
 // dropped again and again, and a SIM PIN and PPP password that must not show anywhere.
 // Counts: FAULT_LONG=1 for the long run.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Network, NetState, stateName } from '../../src/index.js';
 import type { NetInterface, StateChange } from '../../src/index.js';
@@ -81,6 +81,13 @@ function leftovers(): string[] {
   return left;
 }
 
+// `--child`: this same script as a separate nicup process (the killed-nicup scenario).
+if (process.argv.includes('--child')) {
+  const child = await Cell.open({});
+  child.iface.on('state', (c) => console.log(`CHILD-STATE ${c.name}`));
+  await new Promise(() => {});
+}
+
 const sampler = cmdlineSampler();
 
 await scenario('vm-modem-silent', async (r) => {
@@ -115,7 +122,7 @@ await scenario('vm-ppp-dropped', async (r) => {
   const cell = await Cell.open({});
   try {
     await cell.waitFor(NetState.CONNECTED, { timeoutMs: 60_000 });
-    const n = LONG ? 6 : 2;
+    const n = LONG ? 5 : 2;
     for (let i = 0; i < n; i++) {
       const from = cell.changes.length;
       const dropped = await cell.waitFor(NetState.CELLULAR_STOPPED_UNHAPPY, { from, timeoutMs: 30_000 });
@@ -152,6 +159,48 @@ await scenario('vm-cell-secrets', async (r) => {
     modem('stop');
   }
   r.leftBehind.push(...leftovers());
+});
+
+await scenario('vm-cell-killed-mid-bring-up', async (r) => {
+  // nicup as its own process, SIGKILLed once CONNECTED (pppd running on the modem's tty):
+  // the next nicup must come up on the same modem and leave nothing after its close.
+  modem('happy', '--tty', TTY);
+  try {
+    const child = spawn(process.execPath, [process.argv[1]!, '--child'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    await waitUntil('the child nicup to reach CONNECTED', () => out.includes('CHILD-STATE CONNECTED'), 60_000);
+    child.kill('SIGKILL');
+    await new Promise((res) => child.once('exit', res));
+    await new Promise((res) => setTimeout(res, 500));
+    // The network side's pppd runs in netns mdm; the others in ours are the killed nicup's.
+    const ownNs = readlinkSync('/proc/self/ns/net');
+    const orphans = pppdPids().filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/net`) === ownNs;
+      } catch {
+        return false;
+      }
+    });
+    r.figures['left running by the killed nicup'] = `${orphans.length} pppd of its own (pid ${orphans.join(', ') || '-'}); ppp0 ${existsSync('/sys/class/net/ppp0') ? 'up' : 'gone'}; ${readdirSync('/run').filter((x) => x.startsWith('nicup-ppp-')).length} options dir(s)`;
+    const cell = await Cell.open({});
+    const t0 = performance.now();
+    try {
+      await cell.waitFor(NetState.CONNECTED, { timeoutMs: 45_000 }).catch((e: Error) => {
+        throw new Error(`${e.message}; the next start's log: ${cell.logs.slice(-6).join(' | ')}`);
+      });
+      r.recoveryMs.push(performance.now() - t0);
+      r.iterations = 1;
+      r.finalState = `the next start CONNECTED ${cell.iface.ipv4?.address}`;
+    } finally {
+      await cell.close();
+    }
+  } finally {
+    modem('stop');
+  }
+  const left = leftovers();
+  r.leftBehind.push(...left);
+  for (const pid of pppdPids()) process.kill(pid, 'SIGKILL');
 });
 
 const cmdlines = sampler.stop();

@@ -2,7 +2,7 @@
 // wpa_supplicant that nicup starts): the AP going away and coming back, wpa_supplicant
 // killed, a wrong key then the right one, and an SSID and key full of metacharacters that
 // must reach hostapd's network literally. Counts: FAULT_LONG=1 for the long run.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetState, PRIVATE_DIR, STA_IF, Station, hostapdCli, ipv4Of, startAp, supplicantProcesses, type ApEnv } from '../../test/lab/vm/wifi/wifi-lab.js';
@@ -15,6 +15,14 @@ const KEY = 'Password';
 /** The metacharacter network: an SSID of 32 bytes at most, a printable-ASCII passphrase. */
 const META_SSID = VM_WIFI_SSID;
 const META_KEY = SECRETS.vmWifiKey;
+
+// `--child`: this same script as a separate nicup process (the killed-nicup scenario):
+// opens wlan0, prints each state, never closes anything.
+if (process.argv.includes('--child')) {
+  const child = await Station.open({ ssid: SSID, key: KEY });
+  child.iface.on('state', (c) => console.log(`CHILD-STATE ${c.name}`));
+  await new Promise(() => {});
+}
 
 const sampler = cmdlineSampler();
 const ap: ApEnv = startAp(['--ssid', SSID, '--psk', KEY]);
@@ -43,7 +51,7 @@ await scenario('vm-wifi-ap-flap', async (r) => {
   try {
     await st.waitFor(NetState.CONNECTED, { timeoutMs: 60_000 });
     const address = st.iface.ipTable()?.ipv4.address;
-    const n = LONG ? 20 : 5;
+    const n = LONG ? 15 : 5;
     for (let i = 0; i < n; i++) {
       const from = st.changes.length;
       hostapdCli(ap, 'disable');
@@ -69,7 +77,7 @@ await scenario('vm-wifi-supplicant-killed', async (r) => {
   const st = await Station.open({ ssid: SSID, key: KEY });
   try {
     await st.waitFor(NetState.CONNECTED, { timeoutMs: 60_000 });
-    const n = LONG ? 10 : 3;
+    const n = LONG ? 8 : 3;
     for (let i = 0; i < n; i++) {
       const before = ours();
       if (before.length !== 1) throw new Error(`${before.length} wpa_supplicant(s) of nicup's before the kill`);
@@ -117,6 +125,43 @@ await scenario('vm-wifi-wrong-then-right-key', async (r) => {
     await st.close();
   }
   r.leftBehind.push(...leftovers());
+});
+
+await scenario('vm-wifi-killed-mid-bring-up', async (r) => {
+  // nicup as its own process, SIGKILLed while joining and once CONNECTED: what it started
+  // (wpa_supplicant, its private directory) and put on the link must not outlive the next
+  // nicup's close.
+  for (const killAt of ['WIFI_JOINING', 'CONNECTED']) {
+    const child = spawn(process.execPath, [process.argv[1]!, '--child'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    try {
+      await waitUntil(`the child nicup to reach ${killAt}`, () => out.includes(`CHILD-STATE ${killAt}`), 60_000);
+    } catch (e) {
+      child.kill('SIGKILL');
+      throw new Error(`${(e as Error).message}; the child said: ${out.trim().split('\n').slice(-5).join(' | ')}`);
+    }
+    child.kill('SIGKILL');
+    await new Promise((res) => child.once('exit', res));
+    const orphans = supplicantProcesses();
+    r.figures[`left running by the nicup killed at ${killAt}`] = orphans.length ? `wpa_supplicant ${orphans.map((p) => p.pid).join(', ')}; ${STA_IF} ${ipv4Of(STA_IF).join(', ') || 'no address'}` : `nothing; ${STA_IF} ${ipv4Of(STA_IF).join(', ') || 'no address'}`;
+    const st = await Station.open({ ssid: SSID, key: KEY });
+    const t0 = performance.now();
+    try {
+      await st.waitFor(NetState.CONNECTED, { timeoutMs: 60_000 });
+      r.recoveryMs.push(performance.now() - t0);
+    } finally {
+      await st.close();
+    }
+    const left = leftovers();
+    if (left.length > 0) {
+      r.leftBehind.push(...left.map((l) => `after a kill at ${killAt} and the next start's close: ${l}`));
+      for (const p of supplicantProcesses()) process.kill(p.pid, 'SIGKILL');
+      execFileSync('ip', ['-4', 'addr', 'flush', 'dev', STA_IF]);
+    }
+    r.iterations++;
+  }
+  r.finalState = 'the next start CONNECTED after each kill';
 });
 
 await scenario('vm-wifi-metacharacters', async (r) => {

@@ -56,14 +56,16 @@ function fromGuest(name: string, description: string): Scenario {
 }
 
 export const vmScenarios: Scenario[] = [
-  fromGuest('vm-wifi-ap-flap', 'real WiFi: the AP disabled and enabled again (hostapd), ×20 long, ×5 otherwise'),
-  fromGuest('vm-wifi-supplicant-killed', 'real WiFi: the wpa_supplicant nicup started is SIGKILLed, ×10 long, ×3 otherwise'),
+  fromGuest('vm-wifi-ap-flap', 'real WiFi: the AP disabled and enabled again (hostapd), ×15 long, ×5 otherwise'),
+  fromGuest('vm-wifi-supplicant-killed', 'real WiFi: the wpa_supplicant nicup started is SIGKILLed, ×8 long, ×3 otherwise'),
   fromGuest('vm-wifi-wrong-then-right-key', 'real WiFi: a wrong key (UNHAPPY wrong-key), reconfigured with the right one'),
   fromGuest('vm-wifi-metacharacters', 'real WiFi: an SSID and passphrase full of metacharacters reach hostapd\'s network literally'),
+  fromGuest('vm-wifi-killed-mid-bring-up', 'real WiFi: nicup (its own process) SIGKILLed while joining and once CONNECTED; the next start comes up and leaves nothing'),
   fromGuest('vm-wifi-no-key-in-argv', 'real WiFi: no key on the command line of any process during the WiFi scenarios'),
   fromGuest('vm-modem-silent', 'real cellular: a silent modem (UNHAPPY modem-silent), then a modem that answers on the same port'),
-  fromGuest('vm-ppp-dropped', 'real cellular: the network drops the data call (pppd killed, NO CARRIER) again and again'),
+  fromGuest('vm-ppp-dropped', 'real cellular: the network drops the data call (its pppd killed 3 s into every call), ×5 long, ×2 otherwise'),
   fromGuest('vm-cell-secrets', 'real cellular: SIM PIN and a metacharacter PPP password: CONNECTED, none in nicup\'s log, options removed'),
+  fromGuest('vm-cell-killed-mid-bring-up', 'real cellular: nicup (its own process) SIGKILLed while CONNECTED; the next start comes up on the same modem and leaves nothing'),
   fromGuest('vm-cell-no-secret-in-argv', 'real cellular: no PIN or PPP password on any command line (pppd included)'),
   {
     name: 'vm-console-secrets',
