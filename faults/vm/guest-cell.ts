@@ -62,7 +62,10 @@ class Cell {
   async waitFor(state: number, options: { from?: number; reason?: string; timeoutMs?: number } = {}): Promise<StateChange> {
     const from = options.from ?? 0;
     let hit: StateChange | undefined;
-    await waitUntil(`${stateName(state)}${options.reason ? ` (${options.reason})` : ''}; saw ${this.changes.slice(from).map((c) => `${c.name} ${c.reason}`).join(', ')}`, () => (hit = this.changes.slice(from).find((c) => c.state === state && (!options.reason || c.reason === options.reason))) !== undefined, options.timeoutMs ?? 30_000);
+    const what = `${stateName(state)}${options.reason ? ` (${options.reason})` : ''}`;
+    await waitUntil(what, () => (hit = this.changes.slice(from).find((c) => c.state === state && (!options.reason || c.reason === options.reason))) !== undefined, options.timeoutMs ?? 30_000).catch((e: Error) => {
+      throw new Error(`${e.message}; saw ${this.changes.slice(from).map((c) => `${c.name} ${c.reason}`).join(', ')}`);
+    });
     return hit!;
   }
   async close(): Promise<void> {

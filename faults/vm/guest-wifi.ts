@@ -3,7 +3,7 @@
 // killed, a wrong key then the right one, and an SSID and key full of metacharacters that
 // must reach hostapd's network literally. Counts: FAULT_LONG=1 for the long run.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetState, PRIVATE_DIR, STA_IF, Station, hostapdCli, ipv4Of, startAp, supplicantProcesses, type ApEnv } from '../../test/lab/vm/wifi/wifi-lab.js';
 import { cmdlineSampler, scenario, sleep, waitUntil } from './guest-lib.js';
@@ -156,8 +156,10 @@ await scenario('vm-wifi-killed-mid-bring-up', async (r) => {
     const left = leftovers();
     if (left.length > 0) {
       r.leftBehind.push(...left.map((l) => `after a kill at ${killAt} and the next start's close: ${l}`));
+      // Clean up, so that what this kill left is not counted again (nor by later scenarios).
       for (const p of supplicantProcesses()) process.kill(p.pid, 'SIGKILL');
       execFileSync('ip', ['-4', 'addr', 'flush', 'dev', STA_IF]);
+      for (const l of left) if (l.startsWith('/run/nicup/')) rmSync(l, { recursive: true, force: true });
     }
     r.iterations++;
   }
