@@ -241,6 +241,22 @@ export class IpConfigurator {
       this.routes.push(route);
     }
     this.config = cfg;
+    await this.handOffDns(cfg);
+  }
+
+  private dnsHandedOff = false;
+
+  /** Opt-in (dnsHandoff): the system resolver learns this interface's servers. A failure is logged, not fatal. */
+  private async handOffDns(cfg: Ipv4Config): Promise<void> {
+    const mechanism = this.options.dnsHandoff;
+    if (!mechanism || !this.platform.setDns || cfg.dns.length === 0) return;
+    try {
+      const used = await this.platform.setDns(this.ifname, cfg.dns, { mechanism, ...(cfg.domain ? { domain: cfg.domain } : {}) });
+      this.dnsHandedOff = used !== undefined;
+      this.events.log(used ? `dns: servers handed to ${used}` : `dns: no ${mechanism === 'auto' ? 'systemd-resolved or resolvconf' : mechanism} here; nothing handed off`);
+    } catch (err) {
+      this.events.log(`dns: ${(err as Error).message}`);
+    }
   }
 
   /** Two links can't both hold a default route of the same metric: step past a clash. */
@@ -274,6 +290,10 @@ export class IpConfigurator {
 
   /** Removes what we added. */
   private async unapply(): Promise<void> {
+    if (this.dnsHandedOff) {
+      this.dnsHandedOff = false;
+      await this.platform.clearDns?.(this.ifname).catch(() => {});
+    }
     const routes = this.routes;
     const addresses = this.addresses;
     this.routes = [];

@@ -50,6 +50,11 @@ export interface DriverOptions {
   dhcpMinRenewRetryMs?: number;
   /** DHCP: wait after a DECLINE before discovering again (RFC 2131 §3.1.5 says 10 s). */
   dhcpDeclineWaitMs?: number;
+  /**
+   * Opt-in: hand the interface's DNS servers to systemd-resolved or resolvconf ('auto'
+   * picks what is present). Default: none — nicup never touches name resolution.
+   */
+  dnsHandoff?: 'resolved' | 'resolvconf' | 'auto';
   /** Take over an interface another network manager runs (default: refuse). */
   takeOver?: boolean;
   /** Back-off after a failure, before trying again: first and maximum delay. */

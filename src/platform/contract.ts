@@ -195,6 +195,14 @@ export interface Platform {
   /** Starts pppd on a dialled modem port. */
   startPpp?(options: PppOptions): Promise<PppLink>;
 
+  /**
+   * Opt-in: hands the link's DNS servers to the system resolver (systemd-resolved or
+   * resolvconf). Returns the mechanism used, or undefined when none is present.
+   */
+  setDns?(name: string, servers: string[], options: { mechanism: 'resolved' | 'resolvconf' | 'auto'; domain?: string }): Promise<string | undefined>;
+  /** Undoes setDns. */
+  clearDns?(name: string): Promise<void>;
+
   /** Releases everything the platform holds. */
   dispose(): Promise<void>;
 }

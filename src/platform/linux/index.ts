@@ -7,6 +7,7 @@
  * namespaces — how the tests and benchmarks run without touching the host's network.
  */
 import { inspect } from 'node:util';
+import { clearDns, pickDnsHandoff, setDns, type DnsHandoff } from './dns-handoff.js';
 import type { Clock } from '../../core/clock.js';
 import { realClock } from '../../core/clock.js';
 import { ArgumentError, ClosedError, InterfaceNotFoundError, NicupError, PlatformError } from '../../errors.js';
@@ -67,6 +68,23 @@ export class LinuxPlatform implements Platform {
   /** Aborts ARP probes in flight when the platform is disposed. */
   private readonly probes = new AbortController();
   private disposed = false;
+
+  private readonly dnsHandedOff = new Map<string, 'resolved' | 'resolvconf'>();
+
+  async setDns(name: string, servers: string[], options: { mechanism: DnsHandoff; domain?: string }): Promise<string | undefined> {
+    const mechanism = pickDnsHandoff(options.mechanism);
+    if (!mechanism || servers.length === 0) return undefined;
+    await setDns(mechanism, checkIfname(name), servers, options.domain);
+    this.dnsHandedOff.set(name, mechanism);
+    return mechanism;
+  }
+
+  async clearDns(name: string): Promise<void> {
+    const mechanism = this.dnsHandedOff.get(name);
+    if (!mechanism) return;
+    this.dnsHandedOff.delete(name);
+    await clearDns(mechanism, name);
+  }
 
   /** A short view for util.inspect: running pppd and wpa_supplicant sessions hold credentials. */
   [inspect.custom](): string {
