@@ -114,9 +114,15 @@ export function secretsInProcesses(secrets: string[]): string[] {
   return leaks;
 }
 
-/** Secrets in any file under these directories (the guest's /tmp and /run are small). */
+/**
+ * Secrets in any file under these directories (the guest's /tmp and /run are small). Like
+ * `find -xdev`, the walk stays on each directory's own file system: the project itself is
+ * shared into the guest at its host path, which may lie under /tmp (a CI clone), and its
+ * sources name the test secrets.
+ */
 export function secretsInFiles(secrets: string[], dirs = ['/tmp', '/run']): string[] {
   const leaks: string[] = [];
+  let rootDev = 0;
   const walk = (dir: string): void => {
     let entries: string[];
     try {
@@ -132,6 +138,7 @@ export function secretsInFiles(secrets: string[], dirs = ['/tmp', '/run']): stri
       } catch {
         continue;
       }
+      if (st.dev !== rootDev) continue;
       if (st.isDirectory()) walk(path);
       else if (st.isFile() && st.size < 4 << 20) {
         let text: string;
@@ -144,7 +151,14 @@ export function secretsInFiles(secrets: string[], dirs = ['/tmp', '/run']): stri
       }
     }
   };
-  for (const d of dirs) walk(d);
+  for (const d of dirs) {
+    try {
+      rootDev = statSync(d).dev;
+    } catch {
+      continue;
+    }
+    walk(d);
+  }
   return leaks;
 }
 
