@@ -17,7 +17,8 @@ export function scenarioTable(list: readonly ScenarioResult[]): string {
   const out = ['| scenario | where | n | final state (checked) | recovery median / p95 / max | left behind | result |', '|---|---|---|---|---|---|---|'];
   for (const s of list) {
     const rec = s.recovery ? `${s.recovery.median} / ${s.recovery.p95} / ${s.recovery.max} ${s.recovery.unit}` : '–';
-    const result = s.ok ? 'pass' : `**FAIL**: ${esc((s.error ?? '').split('\n').filter((l) => !/^\s+at /.test(l)).join(' '))}`;
+    const why = (s.error ?? '').split('\n').filter((l) => !/^\s+at /.test(l)).join(' ');
+    const result = s.ok ? 'pass' : `**FAIL**: ${esc(why ? (why.length > 240 ? `${why.slice(0, 240)}…` : why) : 'left something behind')}`;
     out.push(`| ${s.name} | ${s.where} | ${s.iterations.toLocaleString('en')} | ${esc(s.finalState || '–')} | ${rec} | ${esc(s.leftBehind.join('; ') || 'nothing')} | ${result} |`);
   }
   return out.join('\n');

@@ -63,6 +63,8 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
   const log = options.log ?? ((l: string) => console.log(l));
   const started = performance.now();
   const loadStart = loadavg();
+  // The code under test is HEAD when the run starts (others may commit while it runs).
+  const commit = gitCommit();
   const ctx = { long: options.long, log };
   const scenarios: ScenarioResult[] = [];
   for (const group of ['sim', 'lab', 'security', 'bounds'] as const) {
@@ -93,7 +95,7 @@ export async function runFaults(options: FaultsOptions): Promise<FaultsReport> {
       node: process.version,
       loadAverage: { start: loadStart.map((x) => Math.round(x * 100) / 100), end: loadavg().map((x) => Math.round(x * 100) / 100) },
     },
-    commit: gitCommit(),
+    commit,
     scenarios,
     fuzz,
     ok,
