@@ -15,7 +15,7 @@ export interface Clock {
 
 let nextId = 1;
 
-/** The real monotonic clock. Timers are unref'd: an open interface alone does not keep a process alive. */
+/** The real monotonic clock (performance.now). Its timers are ordinary (ref'd) Node timers; Network's keepAlive decides what keeps a process alive. */
 export function realClock(): Clock {
   const timers = new Map<number, NodeJS.Timeout>();
   return {
