@@ -71,7 +71,7 @@ class CellDriver implements Driver {
       return;
     }
     try {
-      const port = await platform.openSerial(this.device);
+      const port = await platform.openSerial(this.device, { log: (m) => sink.log(m) });
       if (this.stopped) {
         await port.close();
         return;

@@ -245,7 +245,8 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
-function namespaceInode(netns: string | undefined): number | undefined {
+/** Inode of a named network namespace (/run/netns/NAME), else of this thread's. */
+export function namespaceInode(netns: string | undefined): number | undefined {
   try {
     return statSync(netns === undefined ? '/proc/thread-self/ns/net' : `/run/netns/${netns}`).ino;
   } catch {

@@ -90,7 +90,7 @@ class WifiDriver implements Driver {
     try {
       if (this.wasAdminUp === undefined) this.wasAdminUp = (await platform.getLink(this.name))?.adminUp ?? false;
       if (!this.wasAdminUp) await platform.setLinkUp(this.name, true);
-      const control = await platform.openSupplicant(this.name, {});
+      const control = await platform.openSupplicant(this.name, { log: (m) => sink.log(m) });
       if (this.stopped) {
         await control.close();
         return;

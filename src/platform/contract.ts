@@ -119,6 +119,13 @@ export interface SupplicantControl {
 export interface SupplicantOptions {
   /** Directory for the private control socket; the platform picks one when absent. */
   controlDir?: string;
+  /** The session's debug log (lifecycle lines, the daemon's redacted output). */
+  log?: (message: string) => void;
+}
+
+export interface SerialOpenOptions {
+  /** The session's debug log (e.g. a pppd left on the port by a killed nicup, stopped). */
+  log?: (message: string) => void;
 }
 
 export interface PppOptions {
@@ -187,11 +194,20 @@ export interface Platform {
    * Linux needs CAP_NET_RAW (a PermissionError otherwise).
    */
   probeAddress?(name: string, address: string, options: { timeoutMs: number; probes?: number }): Promise<{ inUse: boolean; by?: string }>;
+  /**
+   * RFC 5227 §2.3, after a clean probe and once the address is on the link: ARP
+   * announcements of `address` (sender IP = target IP = the address, to the broadcast MAC),
+   * 2 of them, the first at once and the second 2 s later. Resolves when the last is sent,
+   * or — `cancelled` — as soon as `signal` aborts (the address removed, the interface
+   * closed) or the platform is disposed; rejects when sending fails (the link gone).
+   * Optional: without it, nothing is announced.
+   */
+  announceAddress?(name: string, address: string, options?: { signal?: AbortSignal }): Promise<{ sent: number; cancelled: boolean }>;
 
   /** Starts (or attaches to) wpa_supplicant for a WiFi link. */
   openSupplicant?(name: string, options: SupplicantOptions): Promise<SupplicantControl>;
   /** Opens a modem's AT port. */
-  openSerial?(device: string): Promise<ByteStream>;
+  openSerial?(device: string, options?: SerialOpenOptions): Promise<ByteStream>;
   /** Starts pppd on a dialled modem port. */
   startPpp?(options: PppOptions): Promise<PppLink>;
 

@@ -33,9 +33,9 @@ import { Rtnetlink, type KernelLink, type LinkStats } from './rtnetlink.js';
 import { LinuxUdpTransport } from './sockets.js';
 import type { SupplicantControl, SupplicantOptions } from '../contract.js';
 import type { LinuxSupplicantControl } from './supplicant.js';
-import type { ByteStream, PppLink, PppOptions } from '../contract.js';
+import type { ByteStream, PppLink, PppOptions, SerialOpenOptions } from '../contract.js';
 import type { LinuxModems, PppTuning } from './ppp.js';
-import { probeAddress as probeArp } from './arp.js';
+import { announceAddress as announceArp, probeAddress as probeArp } from './arp.js';
 
 export type { LinkStats } from './rtnetlink.js';
 export { LinuxUdpTransport } from './sockets.js';
@@ -65,7 +65,7 @@ export class LinuxPlatform implements Platform {
   /** Loaded on first use: ppp.ts brings serialport (+13 MB RSS), which Ethernet never needs. */
   private modems: Promise<LinuxModems> | undefined;
   private readonly pppTuning: PppTuning | undefined;
-  /** Aborts ARP probes in flight when the platform is disposed. */
+  /** Aborts ARP probes and announcements in flight when the platform is disposed. */
   private readonly probes = new AbortController();
   private disposed = false;
 
@@ -317,6 +317,28 @@ export class LinuxPlatform implements Platform {
   }
 
   /**
+   * RFC 5227 §2.3 announcements of `address` on the link (arp.ts): a send-only packet
+   * socket created inside the platform's namespace, closed after the last announcement or
+   * when cancelled (the caller's signal, or dispose()).
+   */
+  announceAddress(name: string, address: string, options: { signal?: AbortSignal } = {}): Promise<{ sent: number; cancelled: boolean }> {
+    const operation = `announce ${address} on ${name}`;
+    return this.run(operation, async (rtnl) => {
+      requireIpv4(address, 'address');
+      const link = await this.requireLink(rtnl, name, operation);
+      return announceArp({
+        ...(this.netns !== undefined ? { netns: this.netns } : {}),
+        device: link.name,
+        ifindex: link.index,
+        mac: link.mac ?? '',
+        address,
+        clock: this.clock,
+        signal: options.signal ? AbortSignal.any([this.probes.signal, options.signal]) : this.probes.signal,
+      });
+    });
+  }
+
+  /**
    * wpa_supplicant for a WiFi link: attaches to a daemon that already serves it, else starts
    * one of its own (inside the namespace when the platform has one). See supplicant.ts.
    */
@@ -342,8 +364,8 @@ export class LinuxPlatform implements Platform {
   }
 
   /** A modem's AT port (serial.ts); startPpp hands it to pppd and it reopens after. */
-  async openSerial(device: string): Promise<ByteStream> {
-    return (await this.loadModems(`open ${device}`)).openSerial(device);
+  async openSerial(device: string, options: SerialOpenOptions = {}): Promise<ByteStream> {
+    return (await this.loadModems(`open ${device}`)).openSerial(device, options);
   }
 
   /** pppd on a dialled modem port, in this platform's namespace (ppp.ts). */

@@ -36,13 +36,14 @@
  * (rtnetlink, through the platform) and the DNS lines have come (or the log went quiet).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { ByteStream, PppLink, PppOptions } from '../contract.js';
+import type { ByteStream, PppLink, PppOptions, SerialOpenOptions } from '../contract.js';
 import { ArgumentError, ClosedError, NicupError, PlatformError } from '../../errors.js';
 import { inNetns } from './netns.js';
-import { openSerial, type LinuxSerialPort } from './serial.js';
+import { checkDevicePath, openSerial, type LinuxSerialPort } from './serial.js';
+import { reapOrphans, recordChild } from './child-ledger.js';
 
 export interface PppTuning {
   /** The pppd binary; default: found on PATH, /usr/sbin or /sbin. */
@@ -246,6 +247,11 @@ export async function startPpp(options: PppOptions, env: PppEnvironment): Promis
     const child = inNetns(env.netns, () => spawn(pppd, args, { stdio: [stdin, 'pipe', 'pipe'] }));
     if (stdinFd !== undefined) closeSync(stdinFd);
     stdinFd = undefined;
+    const forget = recordChild('pppd', portKey(options.device), child.pid);
+    child.once('close', forget);
+    child.once('error', () => {
+      if (child.pid === undefined) forget();
+    });
     return new LinuxPppLink(child, { options, dir, port: env.port, hasAddress: env.hasAddress, stopTimeoutMs: tuning.stopTimeoutMs });
   } catch (err) {
     if (stdinFd !== undefined) closeSync(stdinFd);
@@ -499,8 +505,11 @@ export class LinuxModems {
 
   constructor(private readonly options: LinuxModemsOptions) {}
 
-  async openSerial(device: string): Promise<ByteStream> {
+  async openSerial(device: string, options: SerialOpenOptions = {}): Promise<ByteStream> {
     for (const p of this.ports) if (p.closed) this.ports.delete(p);
+    checkDevicePath(device);
+    // A pppd that a killed nicup left on this port holds the modem in data mode: AT would go into its PPP stream.
+    await reapOrphans('pppd', portKey(device), { ...(options.log ? { log: options.log } : {}) });
     const port = await openSerial(device);
     this.ports.add(port);
     return port;
@@ -508,6 +517,10 @@ export class LinuxModems {
 
   async startPpp(options: PppOptions): Promise<PppLink> {
     const port = [...this.ports].find((p) => p.device === options.device && !p.closed && !p.handedOver);
+    if (!port) {
+      checkPppOptions(options);
+      await reapOrphans('pppd', portKey(options.device));
+    }
     const link = await startPpp(options, {
       hasAddress: this.options.hasAddress,
       ...(this.options.netns !== undefined ? { netns: this.options.netns } : {}),
@@ -527,6 +540,15 @@ export class LinuxModems {
 }
 
 // ---------------------------------------------------------------------------------------
+
+/** What the child ledger calls a modem port: its real path, so that a by-id link and its ttyUSB name are one port. */
+export function portKey(device: string): string {
+  try {
+    return realpathSync(device);
+  } catch {
+    return device;
+  }
+}
 
 function checkPppOptions(o: PppOptions): void {
   if (typeof o !== 'object' || o === null) throw new ArgumentError('ppp options: must be an object', { field: 'ppp' });

@@ -184,7 +184,7 @@ export class LinuxSerialPort implements ByteStream {
   }
 }
 
-function checkDevicePath(device: string): void {
+export function checkDevicePath(device: string): void {
   if (typeof device !== 'string' || !device.startsWith('/') || device.includes('\0')) {
     throw new ArgumentError('device: must be an absolute path to a serial port (e.g. /dev/ttyUSB2)', { field: 'device' });
   }

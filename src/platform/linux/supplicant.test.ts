@@ -112,6 +112,7 @@ function world(name: string, extra: LinuxSupplicantOptions = {}) {
   const logs: string[] = [];
   const options: LinuxSupplicantOptions = {
     runDir,
+    childrenDir: join(dir, 'children'),
     searchDirs: [join(dir, 'system')],
     command: [process.execPath, fakeScript],
     log: (m) => logs.push(m),
@@ -343,6 +344,42 @@ describe('openSupplicant: a daemon of our own', () => {
     const w = world('missing', { command: [join(root, 'no-such-wpa_supplicant')] });
     await assert.rejects(openSupplicant('wlan0', w.options), /exited at start.*ENOENT|no-such-wpa_supplicant/);
     assert.deepEqual(readdirSync(w.runDir), []);
+  });
+
+  test('after a nicup was SIGKILLed: its daemon is stopped and a fresh one started; its client directory is removed', async () => {
+    const w = world('orphan');
+    // The killed nicup: its own process, with the same directories.
+    const script = `
+      import { openSupplicant } from ${JSON.stringify(new URL('./supplicant.ts', import.meta.url).pathname)};
+      const c = await openSupplicant('wlan0', ${JSON.stringify({ ...w.options, log: undefined })});
+      console.log('daemon ' + c.pid);
+      setInterval(() => {}, 1000);`;
+    const { spawn } = await import('node:child_process');
+    const owner = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    owner.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const oldPid = Number(await waitFor('the first nicup\'s daemon', () => /daemon (\d+)/.exec(out)?.[1], 10_000));
+    const oldClientDirs = readdirSync(w.runDir).filter((n) => n.includes('-client-'));
+    assert.equal(oldClientDirs.length, 1);
+    assert.match(oldClientDirs[0]!, new RegExp(`^wpa-wlan0-client-${owner.pid}-`));
+    const exited = new Promise((r) => owner.once('exit', r));
+    owner.kill('SIGKILL');
+    await exited;
+    assert.ok(pidAlive(oldPid), 'the daemon outlived its nicup');
+
+    const control = await openSupplicant('wlan0', w.options);
+    try {
+      assert.notEqual(control.pid, oldPid, 'a daemon of our own, not the orphan');
+      await waitFor('the orphan to end', () => !pidAlive(oldPid) || undefined);
+      assert.equal(existsSync(join(w.runDir, oldClientDirs[0]!)), false, 'the killed nicup\'s client directory is gone');
+      const all = w.logs.join('\n');
+      assert.match(all, new RegExp(`wpa_supplicant ${oldPid} on \\d+:wlan0 was left by nicup ${owner.pid}, which is gone; stopping it`));
+      assert.match(all, new RegExp(`removed ${oldClientDirs[0]}, left by nicup ${owner.pid}`));
+    } finally {
+      await control.close();
+    }
+    assert.deepEqual(readdirSync(w.runDir), []);
+    assert.deepEqual(readdirSync(join(w.dir, 'children')), [], 'no record once our daemon has stopped');
   });
 
   test('a bad interface name is refused before anything is created', async () => {

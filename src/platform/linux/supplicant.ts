@@ -15,7 +15,7 @@
  * through redactEventLine (WPS-CRED-RECEIVED carries the network key).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ArgumentError, ClosedError, NotSupportedError, PlatformError, TimeoutError } from '../../errors.js';
 import { defaultLogger } from '../../core/log.js';
@@ -23,6 +23,8 @@ import { redactEventLine } from '../../protocols/wpa/event-decoder.js';
 import { renderSupplicantConf } from '../../protocols/wpa/command-encoder.js';
 import type { SupplicantControl, SupplicantOptions } from '../contract.js';
 import { UnixDgramSocket } from './unix-dgram.js';
+import { reapOrphans, recordChild } from './child-ledger.js';
+import { namespaceInode } from '../../core/leftovers.js';
 
 /** Where system wpa_supplicant daemons keep their control sockets (Debian's default and the old path). */
 export const SYSTEM_CONTROL_DIRS: readonly string[] = ['/run/wpa_supplicant', '/var/run/wpa_supplicant'];
@@ -55,6 +57,8 @@ export interface LinuxSupplicantOptions extends SupplicantOptions {
   mac?: string;
   /** Parent of the private directories (default /run/nicup). */
   runDir?: string;
+  /** The child ledger's directory (child-ledger.ts; default NICUP_CHILDREN_DIR or /run/nicup/children). */
+  childrenDir?: string;
   /** Control directories of system daemons to look in (default /run and /var/run wpa_supplicant). */
   searchDirs?: readonly string[];
   /** Debug log for lifecycle lines and the daemon's (redacted) output; default nicup's debug log. */
@@ -78,7 +82,10 @@ export async function openSupplicant(ifname: string, options: LinuxSupplicantOpt
   const log = options.log ?? debugLog();
   const ownDir = options.controlDir ?? join(runDir, `wpa-${safeName(ifname)}`);
   makePrivateDir(runDir);
-  const clientDir = mkdtempSync(join(runDir, `wpa-${safeName(ifname)}-client-`));
+  removeStaleClientDirs(runDir, log);
+  // A daemon a killed nicup started here still has the old network (and key): stop it, start afresh.
+  await reapOrphans('wpa_supplicant', daemonKey(ifname, options.netns), { log, termWaitMs: TERMINATE_WAIT_MS, ...(options.childrenDir !== undefined ? { dir: options.childrenDir } : {}) });
+  const clientDir = mkdtempSync(join(runDir, `wpa-${safeName(ifname)}-client-${process.pid}-`));
   clientDirs.add(clientDir);
   try {
     const found = await findRunningDaemon(ifname, clientDir, options, ownDir);
@@ -506,6 +513,9 @@ async function startDaemon(
   const argv = options.netns !== undefined ? [findProgram('ip'), 'netns', 'exec', options.netns, program[0]!, ...args] : [program[0]!, ...args];
   const output: string[] = [];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // `ip netns exec` execs the program: the pid recorded is the daemon's.
+  const forget = recordChild('wpa_supplicant', daemonKey(ifname, options.netns), child.pid, { log, ...(options.childrenDir !== undefined ? { dir: options.childrenDir } : {}) });
+  child.once('exit', forget);
   const daemon: OwnedDaemon = {
     child,
     dir,
@@ -599,6 +609,27 @@ function removeDaemonFiles(daemon: OwnedDaemon): void {
 /** Daemons this process started and has not stopped yet, and our socket directories: cleaned up when the process exits. */
 const ownedDaemons = new Set<OwnedDaemon>();
 const clientDirs = new Set<string>();
+
+/** The child ledger's name for a daemon serving `ifname`: the namespace matters (same name, other link). */
+function daemonKey(ifname: string, netns: string | undefined): string {
+  return `${namespaceInode(netns) ?? '?'}:${ifname}`;
+}
+
+/** Client socket directories (wpa-IF-client-PID-XXXXXX) whose process is gone: a killed nicup's. */
+function removeStaleClientDirs(runDir: string, log: (message: string) => void): void {
+  let names: string[];
+  try {
+    names = readdirSync(runDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^wpa-.+-client-(\d+)-[^-]+$/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || existsSync(`/proc/${pid}`)) continue;
+    rmSync(join(runDir, name), { recursive: true, force: true });
+    log(`wpa_supplicant: removed ${name}, left by nicup ${pid}, which is gone`);
+  }
+}
 
 function removeClientDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
