@@ -193,8 +193,13 @@ await scenario('vm-cell-killed-mid-bring-up', async (r) => {
         throw new Error(`${e.message}; the next start's log: ${cell.logs.slice(-6).join(' | ')}`);
       });
       r.recoveryMs.push(performance.now() - t0);
+      const still = orphans.filter((pid) => existsSync(`/proc/${pid}`));
+      r.figures['the orphan pppd once the next start is CONNECTED'] = orphans.length === 0 ? 'none was left' : still.length === 0 ? 'stopped' : `still running: ${still.join(', ')}`;
+      for (const pid of still) r.leftBehind.push(`the killed nicup's pppd ${pid} still runs beside the next start's`);
+      const reaped = cell.logs.some((l) => /pppd \d+ on \S+ was left by nicup \d+, which is gone; stopping it/.test(l));
+      if (orphans.length > 0 && !reaped) throw new Error("the next start's log does not say it stopped the orphan pppd");
       r.iterations = 1;
-      r.finalState = `the next start CONNECTED ${cell.iface.ipv4?.address}`;
+      r.finalState = `the next start stopped the orphan pppd and CONNECTED ${cell.iface.ipv4?.address}`;
     } finally {
       await cell.close();
     }

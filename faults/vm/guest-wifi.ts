@@ -3,7 +3,7 @@
 // killed, a wrong key then the right one, and an SSID and key full of metacharacters that
 // must reach hostapd's network literally. Counts: FAULT_LONG=1 for the long run.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetState, PRIVATE_DIR, STA_IF, Station, hostapdCli, ipv4Of, startAp, supplicantProcesses, type ApEnv } from '../../test/lab/vm/wifi/wifi-lab.js';
 import { cmdlineSampler, scenario, sleep, waitUntil } from './guest-lib.js';
@@ -150,6 +150,10 @@ await scenario('vm-wifi-killed-mid-bring-up', async (r) => {
     try {
       await st.waitFor(NetState.CONNECTED, { timeoutMs: 60_000 });
       r.recoveryMs.push(performance.now() - t0);
+      // The killed nicup's daemon (with its network and key) must not serve alongside the new one.
+      const still = orphans.filter((o) => existsSync(`/proc/${o.pid}`));
+      r.figures[`its daemon once the next start is CONNECTED (kill at ${killAt})`] = orphans.length === 0 ? 'none was left' : still.length === 0 ? 'stopped' : `still running: ${still.map((o) => o.pid).join(', ')}`;
+      for (const o of still) r.leftBehind.push(`after a kill at ${killAt}: the killed nicup's wpa_supplicant ${o.pid} still runs beside the next start's`);
     } finally {
       await st.close();
     }
