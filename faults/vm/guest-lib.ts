@@ -2,7 +2,10 @@
 // each fault scenario prints one `FAULT-RESULT: {json}` line (the host turns it into a
 // matrix row) and LAB-PASS/LAB-FAIL for the console protocol; a sampler watches the command
 // line of every process in the guest for the secrets while the scripts run.
-import { readFileSync, readdirSync } from 'node:fs';
+// The node helpers of the VM lab's own guest scripts (processes, sleep, waitUntil) serve here too.
+import { processes } from '../../test/lab/vm/guest-lib.js';
+
+export { sleep, waitUntil } from '../../test/lab/vm/guest-lib.js';
 
 export interface GuestResult {
   name: string;
@@ -35,15 +38,7 @@ export async function scenario(name: string, body: (r: GuestResult) => Promise<v
 export function cmdlineSampler(everyMs = 20): { stop(): string[] } {
   const seen = new Set<string>();
   const sample = () => {
-    for (const e of readdirSync('/proc')) {
-      if (!/^\d+$/.test(e)) continue;
-      try {
-        const c = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-        if (c) seen.add(c);
-      } catch {
-        // gone
-      }
-    }
+    for (const p of processes()) seen.add(p.cmdline.join(' '));
   };
   sample();
   const timer = setInterval(sample, everyMs);
@@ -54,16 +49,4 @@ export function cmdlineSampler(everyMs = 20): { stop(): string[] } {
       return [...seen];
     },
   };
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-export async function waitUntil(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!ok()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
 }

@@ -1,18 +1,20 @@
 // Shared by the cellular guest scripts (run by node inside the VM lab, see test/vm-cell.test.ts):
 // start the fake AT modem with guest/modem.sh, open cell0 with nicup on the real Linux
 // platform (real pppd, real kernel PPP), record every state change, and report results on the
-// console protocol (LAB-PASS/LAB-FAIL). Each script also prints `CELL-STATES: <script> <values>`
+// console protocol (LAB-PASS/LAB-FAIL; the parts shared with the WiFi scripts are in
+// ../guest-lib.ts). Each script also prints `CELL-STATES: <script> <values>`
 // so the host can check that every cellular state was produced by a real AT exchange and pppd.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Network, NetState, stateName } from '../../../../src/index.js';
-import type { NetInterface, NetStateValue, StateChange } from '../../../../src/index.js';
 import type { ModemTiming } from '../../../../src/protocols/at/modem-machine.js';
 import { LinuxPlatform } from '../../../../src/platform/linux/index.js';
 import { openSerial } from '../../../../src/platform/linux/serial.js';
+import { RecordedInterface, guestChecks, guestDir, processes, sleep, type Proc } from '../guest-lib.js';
 
-export const guestDir = process.env['LAB_GUEST'] ?? join(import.meta.dirname, '..', 'guest');
+export { NetState } from '../../../../src/index.js';
+export { assertInOrder, guestDir, ipv4Of, processes, sleep, type Proc } from '../guest-lib.js';
+
 /** The modem's port. cellconfig.device must be under /dev/; devtmpfs is writable in the guest. */
 export const MODEM_TTY = '/dev/ttyLAB0';
 export const MODEM_NETNS = 'mdm';
@@ -65,25 +67,6 @@ export function atLog(): string {
 /** How many lines of the transcript the modem received that start with `prefix`. */
 export function received(prefix: string): number {
   return atLog().split('\n').filter((l) => l.startsWith(`-> ${prefix}`)).length;
-}
-
-export interface Proc {
-  pid: number;
-  cmdline: string[];
-}
-
-export function processes(): Proc[] {
-  const found: Proc[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
-      if (cmdline.length > 0) found.push({ pid: Number(entry), cmdline });
-    } catch {
-      // Exited while we looked.
-    }
-  }
-  return found;
 }
 
 /** Our pppd: the one started on the modem port (the network side's pppd has no device argument). */
@@ -175,16 +158,6 @@ export function pppPrivateDirs(): string[] {
   return found;
 }
 
-export function ipv4Of(ifname: string, netns?: string): string[] {
-  const args = [...(netns ? ['-n', netns] : []), '-j', '-4', 'addr', 'show', 'dev', ifname];
-  try {
-    const info = JSON.parse(execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { addr_info?: { local: string }[] }[];
-    return info.flatMap((i) => (i.addr_info ?? []).map((a) => a.local));
-  } catch {
-    return [];
-  }
-}
-
 export function pppLinks(): string[] {
   return readdirSync('/sys/class/net').filter((n) => n.startsWith('ppp'));
 }
@@ -205,68 +178,22 @@ export interface OpenOptions {
   timing?: Partial<ModemTiming>;
 }
 
-/** One nicup Network on the real Linux platform with cell0 open; its log is kept (printed only when a check fails). */
-export class Cell {
-  readonly logs: string[] = [];
-  readonly changes: StateChange[] = [];
-  net!: Network;
-  iface!: NetInterface;
-  platform!: LinuxPlatform;
-  private readonly waiters = new Set<() => void>();
+/** nicup on the real Linux platform with cell0 open on the fake modem, with the lab's fast timings. */
+export class Cell extends RecordedInterface {
   private closing: Promise<void> | undefined;
 
   static async open(options: OpenOptions = {}): Promise<Cell> {
     const c = new Cell();
-    const platform = new LinuxPlatform({ ppp: LAB_PPP });
-    c.platform = platform;
-    c.net = await Network.create(platform, {
-      logger: { debug: (m) => c.log(m), error: (m) => c.log(`ERROR ${m}`) },
-      driver: { modemTiming: { ...LAB_TIMING, ...options.timing }, retryInitialMs: 500, retryMaxMs: 4000 },
-    });
     const cellconfig: Record<string, string> = { apn: 'internet', device: MODEM_TTY };
     if (options.pin !== undefined) cellconfig['pin'] = options.pin;
     if (options.username !== undefined) cellconfig['username'] = options.username;
     if (options.password !== undefined) cellconfig['password'] = options.password;
-    c.iface = c.net.open({ interface: 'cell0', cellconfig }, (_state: NetStateValue, change: StateChange) => {
-      c.changes.push(change);
-      c.log(`STATE ${change.name} ${change.reason}${change.detail ? ` (${change.detail})` : ''}`);
-      for (const w of c.waiters) w();
-    });
+    await c.start(
+      new LinuxPlatform({ ppp: LAB_PPP }),
+      { modemTiming: { ...LAB_TIMING, ...options.timing }, retryInitialMs: 500, retryMaxMs: 4000 },
+      { interface: 'cell0', cellconfig },
+    );
     return c;
-  }
-
-  private log(message: string): void {
-    this.logs.push(`${(performance.now() / 1000).toFixed(2)} ${message}`);
-  }
-
-  /** "NAME reason" of each change since the n-th. */
-  steps(from = 0): string[] {
-    return this.changes.slice(from).map((c) => `${c.name} ${c.reason}`);
-  }
-
-  /** Waits for a change (after the `from`-th) that matches; rejects with the steps seen. */
-  waitFor(state: NetStateValue, options: { reason?: string; from?: number; timeoutMs?: number } = {}): Promise<StateChange> {
-    const from = options.from ?? 0;
-    const timeoutMs = options.timeoutMs ?? 20_000;
-    const match = () => this.changes.slice(from).find((c) => c.state === state && (options.reason === undefined || c.reason === options.reason));
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const c = match();
-        if (!c) return;
-        done();
-        resolve(c);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`no ${stateName(state)}${options.reason ? ` ${options.reason}` : ''} within ${timeoutMs} ms; saw: ${this.steps(from).join(', ')}`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
   }
 
   /** Closes the interface (→ CELLULAR_STOPPED), the network and the platform; once. */
@@ -277,19 +204,6 @@ export class Cell {
       await this.platform.dispose();
     })();
     return this.closing;
-  }
-
-  values(): NetStateValue[] {
-    return this.changes.map((c) => c.state);
-  }
-}
-
-/** Checks that `want` appears in `got` in order (other steps may come between). */
-export function assertInOrder(got: NetStateValue[], want: NetStateValue[], what: string): void {
-  let i = 0;
-  for (const v of got) if (v === want[i]) i++;
-  if (i < want.length) {
-    throw new Error(`${what}: want ${want.map((v) => stateName(v)).join(' → ')} in order, got ${got.map((v) => stateName(v)).join(', ')}`);
   }
 }
 
@@ -374,29 +288,11 @@ export function routes(): string {
   return execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
 }
 
-/** Every state value any check in this script saw. */
-const seenStates = new Set<NetStateValue>();
-let failures = 0;
-
-/** Runs one named check: LAB-PASS, or LAB-FAIL with the message and the log tail. */
-export async function check(name: string, cell: Cell | undefined, fn: () => Promise<void>): Promise<boolean> {
-  const started = performance.now();
-  try {
-    await fn();
-    console.log(`lab: ${name}: ${Math.round(performance.now() - started)} ms`);
-    console.log(`LAB-PASS: ${name}`);
-    return true;
-  } catch (error) {
-    failures++;
-    const message = error instanceof Error ? error.message : String(error);
-    if (cell) for (const line of cell.logs.slice(-40)) console.log(`lab:   ${line}`);
-    for (const line of atLog().split('\n').slice(-25)) console.log(`lab:   modem ${line}`);
-    console.log(`LAB-FAIL: ${name}: ${message.replace(/\n/g, ' ')}`);
-    return false;
-  } finally {
-    if (cell) for (const v of cell.values()) seenStates.add(v);
-  }
-}
+/** On a failed check, the fake modem's transcript tail follows the interface's log. */
+export const { check, finish } = guestChecks({
+  statesTag: 'CELL-STATES',
+  failureContext: () => atLog().split('\n').slice(-25).map((line) => `modem ${line}`),
+});
 
 /**
  * One scenario: a fresh fake modem, cell0 opened on it, the checks, and close — also when a
@@ -413,15 +309,3 @@ export async function scenario(name: string, modem: string[], options: OpenOptio
     }
   });
 }
-
-/** Prints the states seen (for the host's all-states check) and exits with the outcome. */
-export function finish(script: string): never {
-  console.log(`CELL-STATES: ${script} ${[...seenStates].sort((a, b) => a - b).join(' ')}`);
-  process.exit(failures === 0 ? 0 : 1);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export { NetState };
