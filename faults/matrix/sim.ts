@@ -176,9 +176,9 @@ export const simScenarios: Scenario[] = [
       const unhappy = await untilChange(r, 0, NetState.CELLULAR_STOPPED_UNHAPPY);
       assert.equal(unhappy.reason, 'modem-silent');
       // Keep it silent a while: the retries must back off, not hammer the port.
-      const before = r.world.modem('cell0').commands.length;
+      const before = r.world.modem('cell0').commandCount;
       await r.world.run(120_000);
-      const sentInTwoMinutes = r.world.modem('cell0').commands.length - before;
+      const sentInTwoMinutes = r.world.modem('cell0').commandCount - before;
       const mark = r.changes.length;
       const t0 = r.world.clock.now();
       r.world.modem('cell0').options.silent = false;

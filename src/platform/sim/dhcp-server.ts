@@ -6,6 +6,7 @@
  */
 import { decodeMessage, encodeMessage, MessageType, type DhcpMessage } from '../../protocols/dhcp4/message-codec.js';
 import { formatIpv4, parseIpv4, prefixToNetmask, broadcastOf } from '../../core/ipv4.js';
+import { appendBounded, checkRecordLimit, DEFAULT_RECORD_LIMIT } from './bounded-record.js';
 
 export interface SimDhcpServerOptions {
   /** The server's own address (also the router unless `router` is given). */
@@ -26,6 +27,8 @@ export interface SimDhcpServerOptions {
   /** Accept rapid commit (RFC 4039) when the client asks for it. */
   rapidCommit?: boolean;
   domain?: string;
+  /** How many of the latest received message types `received` keeps (default 1000). */
+  maxReceived?: number;
 }
 
 export interface SimLease {
@@ -37,8 +40,10 @@ export interface SimLease {
 export class SimDhcpServer {
   options: Required<Omit<SimDhcpServerOptions, 'router' | 'domain'>> & { router: string | null; domain?: string };
   readonly leases = new Map<string, SimLease>();
-  /** Messages received, by type name, for tests. */
+  /** The latest messages received (at most `options.maxReceived`), by type name, for tests. */
   readonly received: string[] = [];
+  /** All messages received since the server was made: counts on past the `received` limit. */
+  receivedCount = 0;
   /** Addresses clients DECLINEd (found in use): never offered again. */
   readonly declined = new Set<string>();
   private offered = new Map<string, string>();
@@ -51,9 +56,11 @@ export class SimDhcpServer {
       silent: false,
       nakAll: false,
       rapidCommit: true,
+      maxReceived: DEFAULT_RECORD_LIMIT,
       ...options,
       router: options.router === undefined ? options.serverAddress : options.router,
     };
+    checkRecordLimit(this.options.maxReceived, 'maxReceived');
   }
 
   /** Handles one client datagram; returns the reply to send (or nothing). */
@@ -62,7 +69,9 @@ export class SimDhcpServer {
     if (!r.ok || r.message.op !== 1) return undefined;
     const m = r.message;
     const type = m.options.messageType;
-    this.received.push(type === undefined ? 'BOOTP' : (Object.entries(MessageType).find(([, v]) => v === type)?.[0] ?? String(type)));
+    const name = type === undefined ? 'BOOTP' : (Object.entries(MessageType).find(([, v]) => v === type)?.[0] ?? String(type));
+    appendBounded(this.received, name, this.options.maxReceived);
+    this.receivedCount++;
     if (this.options.silent) return undefined;
     const mac = Buffer.from(m.chaddr).toString('hex');
     switch (type) {

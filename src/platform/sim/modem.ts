@@ -57,7 +57,7 @@ export async function openSimModemPort(world: SimWorld, device: string): Promise
     const cmd = line.trim();
     if (cmd === '') return;
     const upper = cmd.toUpperCase();
-    modem.commands.push(upper.startsWith('AT+CPIN=') ? 'AT+CPIN=****' : cmd);
+    modem.recordCommand(upper.startsWith('AT+CPIN=') ? 'AT+CPIN=****' : cmd);
     if (modem.options.silent) return;
     if (echo) out(`${cmd}\r`);
     const sim = modem.options.sim;

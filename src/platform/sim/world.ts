@@ -9,6 +9,7 @@ import { VirtualClock, realClock, type Clock } from '../../core/clock.js';
 import { broadcastOf, inSubnet, parseIpv4 } from '../../core/ipv4.js';
 import type { Datagram, Ipv4Address, Ipv4Route, LinkEvent, LinkInfo } from '../contract.js';
 import { SimDhcpServer, type SimDhcpServerOptions } from './dhcp-server.js';
+import { appendBounded, checkRecordLimit, DEFAULT_RECORD_LIMIT } from './bounded-record.js';
 import type { SimSupplicant } from './supplicant.js';
 
 export interface SegmentOptions {
@@ -186,6 +187,8 @@ export interface ModemOptions {
   pppDns?: string[];
   /** Accepted APN (any when absent). */
   apn?: string;
+  /** How many of the latest AT command lines `commands` keeps (default 1000). */
+  maxCommands?: number;
 }
 
 export class SimModem {
@@ -196,8 +199,10 @@ export class SimModem {
   /** The PPP link, while up. */
   pppUp = false;
   readonly segment: SimSegment;
-  /** Every AT command line the modem received (PIN commands redacted), for tests. */
+  /** The latest AT command lines the modem received (at most `options.maxCommands`; PIN commands redacted), for tests. */
   readonly commands: string[] = [];
+  /** All AT command lines received since the modem was made: counts on past the `commands` limit. */
+  commandCount = 0;
   constructor(
     readonly world: SimWorld,
     readonly name: string,
@@ -212,9 +217,16 @@ export class SimModem {
       pppAddress: '10.64.64.2',
       pppPeer: '10.64.64.1',
       pppDns: ['10.64.64.1'],
+      maxCommands: DEFAULT_RECORD_LIMIT,
       ...options,
     };
+    checkRecordLimit(this.options.maxCommands, 'maxCommands');
     this.segment = new SimSegment(world, { subnet: '10.64.64.0/24', gateway: this.options.pppPeer, dhcp: false });
+  }
+  /** Records one AT command line the modem received (the caller redacts secrets). */
+  recordCommand(line: string): void {
+    appendBounded(this.commands, line, this.options.maxCommands);
+    this.commandCount++;
   }
   /** Drops the data call: the modem says NO CARRIER and pppd exits. */
   dropCarrier(): void {
@@ -259,6 +271,8 @@ export class SimWorld {
   supplicantsStarted = 0;
   /** ARP probes sent by interfaces (RFC 5227; the platform counts them). */
   arpProbesSent = 0;
+  /** ARP announcements sent by interfaces (RFC 5227 §2.3; the platform counts them). */
+  arpAnnouncementsSent = 0;
   /** Running simulated wpa_supplicants by interface. */
   readonly supplicants = new Map<string, SimSupplicant>();
 
