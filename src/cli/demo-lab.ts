@@ -7,12 +7,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { Network, NetState, SendError, type NetInterface, type SendErrorCode, type StateChange, type UdpMessage, type UdpSocket } from '../index.js';
+import { Network, NetState, SendError, type NetInterface, type UdpSocket } from '../index.js';
 import { LinuxPlatform } from '../platform/linux/index.js';
 import { createLab, findBinary, type Lab } from '../lab/netns-lab.js';
 import { CliFailure, EXIT_OK } from './cli-errors.js';
 import { makeLogger, type Context } from './context.js';
-import { printDatagram, printIpTable, printSend, printState } from './format.js';
+import { DemoRun } from './demo-run.js';
+import { printIpTable } from './format.js';
 
 const IFACE = 'eth0';
 const SERVER = '192.168.77.1';
@@ -56,32 +57,16 @@ export async function runLabDemo(ctx: Context): Promise<number> {
   let network: Network | undefined;
   let iface: NetInterface | undefined;
   let socket: UdpSocket | undefined;
-  const changes: StateChange[] = [];
-  let connectedCount = 0;
-  let echoed = 0;
-  let sentOk = 0;
-  let refused = 0;
 
   const since = () => performance.now() - realStart;
-  const step = (title: string) => out.emit(`== ${title}`, { type: 'step', timeMs: Math.round(since()), title });
+  const run = new DemoRun(out, { iface: IFACE, address: SERVER, port: ECHO_PORT, since, stateOriginMs: realStart });
   const until = async (what: string, done: () => boolean, limitMs = STEP_LIMIT_MS) => {
     const start = performance.now();
     while (!done()) {
-      if (performance.now() - start > limitMs) {
-        const last = changes.at(-1);
-        throw new CliFailure(`demo: ${what} did not happen within ${limitMs} ms (last state ${last ? `${last.name}, ${last.reason}` : 'none'})`);
-      }
+      if (performance.now() - start > limitMs) throw new CliFailure(`demo: ${what} did not happen within ${limitMs} ms (last state ${run.lastState()})`);
       if (ctx.io.signal?.aborted) throw new CliFailure('demo: interrupted');
       await new Promise((r) => setTimeout(r, 2));
     }
-  };
-  const send = (n: number, expect: SendErrorCode): void => {
-    const text = `ping ${n}`;
-    const code = socket!.send(SERVER, ECHO_PORT, text);
-    if (code === SendError.OK) sentOk++;
-    else refused++;
-    const label = code === expect ? JSON.stringify(text) : `${JSON.stringify(text)} (unexpected)`;
-    printSend(out, { atMs: since(), seq: n, count: 5, address: SERVER, port: ECHO_PORT, bytes: Buffer.byteLength(text), code, label });
   };
 
   try {
@@ -99,64 +84,48 @@ export async function runLabDemo(ctx: Context): Promise<number> {
     network = await Network.create(platform, { logger: makeLogger(ctx) });
     const t0 = platform.clock.now();
 
-    step(`open ${IFACE} (rtnetlink, nicup's DHCP client)`);
-    iface = network.open(
-      { interface: IFACE },
-      {
-        onState: (_s, change) => {
-          changes.push(change);
-          if (change.state === NetState.CONNECTED) connectedCount++;
-          printState(out, change, realStart);
-        },
-      },
-    );
-    await until('CONNECTED', () => connectedCount >= 1);
+    run.step(`open ${IFACE} (rtnetlink, nicup's DHCP client)`);
+    iface = network.open({ interface: IFACE }, { onState: run.onState });
+    await until('CONNECTED', () => run.connectedCount >= 1);
     const table = iface.ipTable();
     if (table) printIpTable(out, IFACE, table);
 
-    step(`UDP: three datagrams to the echo peer ${SERVER}:${ECHO_PORT} (socket bound to ${IFACE})`);
-    socket = await iface.openUdp();
-    socket.on('message', (m: UdpMessage) => {
-      echoed++;
-      printDatagram(out, IFACE, m, since(), false);
-    });
+    run.step(`UDP: three datagrams to the echo peer ${SERVER}:${ECHO_PORT} (socket bound to ${IFACE})`);
+    socket = await run.openUdp(iface);
     for (let n = 1; n <= 3; n++) {
-      send(n, SendError.OK);
-      await until(`echo ${n}`, () => echoed >= n);
+      run.send(n, SendError.OK);
+      await until(`echo ${n}`, () => run.echoed >= n);
     }
 
-    step('pull the cable (the far end of the veth goes down)');
+    run.step('pull the cable (the far end of the veth goes down)');
     await lab.setCarrier(pair, false);
     await until('ETHERNET_STOPPED_NO_LINK', () => iface!.state === NetState.ETHERNET_STOPPED_NO_LINK);
     out.note('  a send while the link is down is refused; the socket stays open');
-    send(4, SendError.NOT_CONNECTED);
+    run.send(4, SendError.NOT_CONNECTED);
     await new Promise((r) => setTimeout(r, CABLE_OUT_MS));
 
-    step('plug the cable back in');
+    run.step('plug the cable back in');
     await lab.setCarrier(pair, true);
-    await until('CONNECTED again', () => connectedCount >= 2);
+    await until('CONNECTED again', () => run.connectedCount >= 2);
     await until('the socket to re-bind', () => socket!.bound);
-    send(5, SendError.OK);
-    await until('the fourth echo', () => echoed >= 4);
+    run.send(5, SendError.OK);
+    await until('the fourth echo', () => run.echoed >= 4);
 
-    step(`close ${IFACE} and tear the lab down`);
+    run.step(`close ${IFACE} and tear the lab down`);
     await socket.close();
     await iface.close();
     const summary = {
-      states: changes.length,
-      sent: sentOk,
-      refusedWhileDown: refused,
-      echoed,
-      firstConnectMs: Math.round((changes.find((c) => c.state === NetState.CONNECTED)?.atMs ?? t0) - t0),
+      ...run.counts(),
+      firstConnectMs: Math.round((run.changes.find((c) => c.state === NetState.CONNECTED)?.atMs ?? t0) - t0),
       realMs: Math.round(since()),
     };
-    step('summary');
+    run.step('summary');
     out.emit(
       `  ${summary.states} state changes; CONNECTED ${summary.firstConnectMs} ms after open; ${summary.sent} datagrams sent, ` +
         `${summary.echoed} echoed, ${summary.refusedWhileDown} refused while the cable was out; ${summary.realMs} ms in all`,
       { type: 'summary', ...summary },
     );
-    if (echoed < 4 || refused !== 1) throw new CliFailure(`demo: expected 4 echoes and 1 refused send, got ${echoed} and ${refused}`);
+    run.checkOutcome();
     return EXIT_OK;
   } finally {
     await socket?.close().catch(() => {});

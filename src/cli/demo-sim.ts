@@ -4,11 +4,12 @@
  * survives the bounce), closes, and sums up. Time moves only through world.run() and
  * world.runUntil(), so a "two seconds without a cable" takes microseconds.
  */
-import { createNetwork, NetState, SendError, type NetInterface, type SendErrorCode, type StateChange, type UdpMessage, type UdpSocket } from '../index.js';
+import { createNetwork, NetState, SendError, type NetInterface, type UdpSocket } from '../index.js';
 import { createSimPlatform, defaultWorld, type SimWorld } from '../platform/sim/index.js';
 import { CliFailure, EXIT_OK } from './cli-errors.js';
 import { makeLogger, type Context } from './context.js';
-import { printDatagram, printIpTable, printSend, printState } from './format.js';
+import { DemoRun } from './demo-run.js';
+import { printIpTable } from './format.js';
 
 const IFACE = 'eth0';
 const ECHO_PORT = 7;
@@ -30,77 +31,49 @@ export async function runSimDemo(ctx: Context, scenario: string): Promise<number
   const echoAddress = hostAddress(segment.network, 50);
   segment.host(echoAddress).echo(ECHO_PORT);
 
-  const step = (title: string) => out.emit(`== ${title}`, { type: 'step', timeMs: Math.round(since()), title });
+  const run = new DemoRun(out, { iface: IFACE, address: echoAddress, port: ECHO_PORT, since, stateOriginMs: startMs });
   out.note(`nicup demo: the simulator in virtual time${scenario === 'default' ? '' : ` (scenario "${scenario}")`}`);
   out.note(`  ${IFACE} is cabled to ${segment.network}/${segment.prefixLength} with a DHCP server; ${echoAddress} echoes UDP port ${ECHO_PORT}`);
 
-  const changes: StateChange[] = [];
-  let connectedCount = 0;
-  let echoed = 0;
-  let sentOk = 0;
-  let refused = 0;
   let iface: NetInterface | undefined;
   let socket: UdpSocket | undefined;
 
   const until = async (what: string, done: () => boolean) => {
     if (await world.runUntil(done, STEP_LIMIT_MS)) return;
-    const last = changes.at(-1);
-    throw new CliFailure(`demo: ${what} did not happen within ${STEP_LIMIT_MS} ms of simulated time (last state ${last ? `${last.name}, ${last.reason}` : 'none'})`);
-  };
-  const send = (n: number, expect: SendErrorCode): SendErrorCode => {
-    const text = `ping ${n}`;
-    const code = socket!.send(echoAddress, ECHO_PORT, text);
-    if (code === SendError.OK) sentOk++;
-    else refused++;
-    const label = code === expect ? JSON.stringify(text) : `${JSON.stringify(text)} (unexpected)`;
-    printSend(out, { atMs: since(), seq: n, count: 5, address: echoAddress, port: ECHO_PORT, bytes: Buffer.byteLength(text), code, label });
-    return code;
+    throw new CliFailure(`demo: ${what} did not happen within ${STEP_LIMIT_MS} ms of simulated time (last state ${run.lastState()})`);
   };
 
   try {
-    step(`open ${IFACE}`);
-    iface = network.open(
-      { interface: IFACE },
-      {
-        onState: (_s, change) => {
-          changes.push(change);
-          if (change.state === NetState.CONNECTED) connectedCount++;
-          printState(out, change, startMs);
-        },
-      },
-    );
-    await until('CONNECTED', () => connectedCount >= 1);
+    run.step(`open ${IFACE}`);
+    iface = network.open({ interface: IFACE }, { onState: run.onState });
+    await until('CONNECTED', () => run.connectedCount >= 1);
     const table = iface.ipTable();
     if (table) printIpTable(out, IFACE, table);
 
-    step(`UDP: three datagrams to the echo host ${echoAddress}:${ECHO_PORT}`);
-    socket = await iface.openUdp();
-    socket.on('message', (m: UdpMessage) => {
-      echoed++;
-      printDatagram(out, IFACE, m, since(), false);
-    });
+    run.step(`UDP: three datagrams to the echo host ${echoAddress}:${ECHO_PORT}`);
+    socket = await run.openUdp(iface);
     for (let n = 1; n <= 3; n++) {
-      send(n, SendError.OK);
+      run.send(n, SendError.OK);
       await world.run(50);
     }
-    await until('three echoes', () => echoed >= 3);
+    await until('three echoes', () => run.echoed >= 3);
 
-    step('pull the cable');
+    run.step('pull the cable');
     world.setCable(IFACE, false);
     await until('ETHERNET_STOPPED_NO_LINK', () => iface!.state === NetState.ETHERNET_STOPPED_NO_LINK);
     out.note('  a send while the link is down is refused; the socket stays open');
-    send(4, SendError.NOT_CONNECTED);
+    run.send(4, SendError.NOT_CONNECTED);
     await world.run(CABLE_OUT_MS);
 
-    step('plug the cable back in');
+    run.step('plug the cable back in');
     world.setCable(IFACE, true);
-    await until('CONNECTED again', () => connectedCount >= 2);
+    await until('CONNECTED again', () => run.connectedCount >= 2);
     // The socket re-binds itself once the interface is back.
     await until('the socket to re-bind', () => socket!.bound);
-    send(5, SendError.OK);
-    await until('the fourth echo', () => echoed >= 4);
+    run.send(5, SendError.OK);
+    await until('the fourth echo', () => run.echoed >= 4);
 
-    step(`close ${IFACE}`);
+    run.step(`close ${IFACE}`);
     await socket.close();
     let closed = false;
     const closing = iface.close().then(() => (closed = true));
@@ -108,20 +81,17 @@ export async function runSimDemo(ctx: Context, scenario: string): Promise<number
     await closing;
 
     const summary = {
-      states: changes.length,
-      sent: sentOk,
-      refusedWhileDown: refused,
-      echoed,
+      ...run.counts(),
       simulatedMs: Math.round(since()),
       realMs: Math.round(performance.now() - realStart),
     };
-    step('summary');
+    run.step('summary');
     out.emit(
       `  ${summary.states} state changes; ${summary.sent} datagrams sent, ${summary.echoed} echoed, ${summary.refusedWhileDown} refused while the cable was out; ` +
         `${(summary.simulatedMs / 1000).toFixed(1)} s simulated in ${summary.realMs} ms`,
       { type: 'summary', ...summary },
     );
-    if (echoed < 4 || refused !== 1) throw new CliFailure(`demo: expected 4 echoes and 1 refused send, got ${echoed} and ${refused}`);
+    run.checkOutcome();
     return EXIT_OK;
   } finally {
     await socket?.close().catch(() => {});

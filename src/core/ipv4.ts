@@ -1,4 +1,4 @@
-/** Small IPv4 helpers (dotted quads as strings, numbers as unsigned 32-bit). */
+/** Small IPv4 helpers (dotted quads as strings, numbers as unsigned 32-bit); platform/linux/ipv4.ts builds its kernel-boundary checks on them. */
 
 export function parseIpv4(s: string): number | undefined {
   const parts = s.split('.');

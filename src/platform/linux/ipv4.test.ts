@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { broadcastOf, formatIpv4, ipv4Bytes, ipv4FromBytes, networkOf, parseIpv4, requireIpv4, requirePrefixLength } from './ipv4.js';
+import { formatIpv4, parseIpv4 } from '../../core/ipv4.js';
+import { broadcastOf, ipv4Bytes, ipv4FromBytes, networkOf, requireIpv4, requirePrefixLength } from './ipv4.js';
 import { isNicupError } from '../../errors.js';
 
 test('dotted quads parse strictly and round-trip', () => {

@@ -1,22 +1,6 @@
 /** Dotted quads for the kernel boundary: checked on the way in, 4-byte buffers on the wire. */
 import { ArgumentError } from '../../errors.js';
-
-export function parseIpv4(s: string): number | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const v = Number(p);
-    if (v > 255) return undefined;
-    n = n * 256 + v;
-  }
-  return n >>> 0;
-}
-
-export function formatIpv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
+import { formatIpv4, parseIpv4 } from '../../core/ipv4.js';
 
 /** Throws ArgumentError naming `field` unless `s` is a dotted quad. */
 export function requireIpv4(s: unknown, field: string): number {

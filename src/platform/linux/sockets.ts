@@ -11,7 +11,8 @@
 import type { Datagram, UdpTransport } from '../contract.js';
 import { ArgumentError, ClosedError, InterfaceNotFoundError, NicupError, PermissionError, PlatformError, PortInUseError } from '../../errors.js';
 import { EACCES, EADDRINUSE, EADDRNOTAVAIL, EMSGSIZE, ENOBUFS, ENODEV, ENXIO, EPERM, errnoError, errnoName } from './errno.js';
-import { formatIpv4, requireIpv4 } from './ipv4.js';
+import { formatIpv4 } from '../../core/ipv4.js';
+import { requireIpv4 } from './ipv4.js';
 import {
   AF_INET,
   cmsgLayout,
