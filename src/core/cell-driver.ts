@@ -28,6 +28,8 @@ class CellDriver implements Driver {
   private route: Ipv4Route | undefined;
   private timer: TimerHandle | undefined;
   private reopen: TimerHandle | undefined;
+  /** The escape sequence's next step (hangup with escapeGuardMs). */
+  private escapeTimer: TimerHandle | undefined;
   private stopped = false;
   private readonly backoff: Backoff;
   private readonly device: string | undefined;
@@ -145,8 +147,8 @@ class CellDriver implements Driver {
         void this.stopPpp();
         return;
       case 'hangup':
-        // Back to command mode: the escape sequence needs a second of silence around it (V.250).
-        void this.port?.write('ATH\r').catch(() => {});
+        if (a.escapeGuardMs === undefined) void this.port?.write('ATH\r').catch(() => {});
+        else this.escapeToCommandMode(a.escapeGuardMs);
         return;
       case 'urc':
         return;
@@ -154,6 +156,25 @@ class CellDriver implements Driver {
         sink.log(`modem: ${a.message}`);
         return;
     }
+  }
+
+  /**
+   * V.250 escape: guard time of silence, "+++", guard time again (the modem answers OK in
+   * command mode), then ATH to end the call. The machine sends nothing meanwhile (its
+   * back-off covers the whole sequence).
+   */
+  private escapeToCommandMode(guardMs: number): void {
+    const clock = this.ctx.platform.clock;
+    const write = (text: string) => void this.port?.write(text).catch(() => {});
+    clock.clearTimeout(this.escapeTimer);
+    this.ctx.sink.log(`modem: silent; escaping to command mode in case a call left it in data mode (+++ with ${guardMs} ms guard time, then ATH)`);
+    this.escapeTimer = clock.setTimeout(() => {
+      write('+++');
+      this.escapeTimer = clock.setTimeout(() => {
+        this.escapeTimer = undefined;
+        write('ATH\r');
+      }, guardMs);
+    }, guardMs);
   }
 
   private async startPpp(): Promise<void> {
@@ -251,6 +272,7 @@ class CellDriver implements Driver {
     const clock = this.ctx.platform.clock;
     clock.clearTimeout(this.timer);
     clock.clearTimeout(this.reopen);
+    clock.clearTimeout(this.escapeTimer);
     // The machine's stop-ppp action has already begun stopping pppd; wait for that too, and
     // for a pppd that was still starting.
     await this.stopPpp();

@@ -357,12 +357,17 @@ describe('modem machine', () => {
     assert.equal(rig.commandsLike(/^AT$/).length, 5);
     assert.deepEqual(rig.last(), [S.CELLULAR_STOPPED_UNHAPPY, Reason.MODEM_SILENT]);
     assert.equal(rig.count('hangup'), 1);
-    rig.run(7_000);
+    // It may be in data mode from a call nobody ended: the driver escapes (+++ with guard times) before ATH.
+    assert.deepEqual(rig.actions.find((a) => a.type === 'hangup'), { type: 'hangup', escapeGuardMs: 1100 });
+    rig.run(7_699);
+    assert.deepEqual(rig.last(), [S.CELLULAR_STOPPED_UNHAPPY, Reason.MODEM_SILENT]);
+    rig.run(7_700);
     assert.deepEqual(rig.last(), [S.CELLULAR_PINGING, Reason.RETRY]);
-    // 5 s of pings per cycle; back-off 2 s, 4 s, 8 s, then capped at 8 s.
+    // 5 s of pings per cycle; back-off 2 s stretched to 2.7 s (the escape: 2 × 1.1 s guard + 0.5 s for ATH), 4 s, 8 s, then capped at 8 s.
     rig.run(60_000);
     const failedAt = rig.stateTimes.filter((_, i) => rig.states()[i]?.[1] === Reason.MODEM_SILENT);
-    assert.deepEqual(failedAt, [5000, 12_000, 21_000, 34_000, 47_000, 60_000]);
+    assert.deepEqual(failedAt, [5000, 12_700, 21_700, 34_700, 47_700]);
+    assert.ok(rig.actions.filter((a) => a.type === 'hangup').every((a) => a.type === 'hangup' && a.escapeGuardMs === 1100));
   });
 
   test('a modem that goes quiet mid-registration: modem-silent after three unanswered commands', () => {

@@ -72,6 +72,12 @@ export interface ModemTiming {
   /** Back-off before starting over after a failure: from min, doubling, up to max. */
   retryMinMs: number;
   retryMaxMs: number;
+  /**
+   * Silence before and after the "+++" escape (V.250 S12; its default is 1 s, so a little
+   * more). A silent modem may be in data mode from a call nobody ended: the escape brings it
+   * back to commands, and ATH ends the call.
+   */
+  escapeGuardMs: number;
 }
 
 export const DEFAULT_MODEM_TIMING: Readonly<ModemTiming> = {
@@ -90,7 +96,11 @@ export const DEFAULT_MODEM_TIMING: Readonly<ModemTiming> = {
   dialTimeoutMs: 30_000,
   retryMinMs: 2000,
   retryMaxMs: 300_000,
+  escapeGuardMs: 1100,
 };
+
+/** After the escape's ATH, time for its answer before the next AT (the modem may take a moment to hang up). */
+const ESCAPE_SETTLE_MS = 500;
 
 export interface ModemConfig {
   /** TS 23.003 APN; "" asks for the network's default. */
@@ -144,8 +154,11 @@ export type ModemAction =
   /** CONNECT seen: the port is in data mode; start pppd on it. */
   | { type: 'start-ppp' }
   | { type: 'stop-ppp' }
-  /** End any call and return the modem to command mode (DTR drop, or +++ then ATH). */
-  | { type: 'hangup' }
+  /**
+   * End any call: ATH. With `escapeGuardMs`, the modem may be in data mode: first the
+   * escape, "+++" with that much silence before and after it, then ATH.
+   */
+  | { type: 'hangup'; escapeGuardMs?: number }
   | { type: 'urc'; urc: Urc }
   | { type: 'log'; level: LogLevel; message: string };
 
@@ -772,8 +785,10 @@ function fail(ctx: Ctx, reason: ReasonCode, retry: boolean): void {
   const { d } = ctx;
   const { timing } = d.config;
   if (d.phase === 'ppp-starting' || d.phase === 'online') ctx.actions.push({ type: 'stop-ppp' });
-  // A silent modem may be stuck in data mode from an earlier session.
-  if (isCallPhase(d.phase) || reason === Reason.MODEM_SILENT) ctx.actions.push({ type: 'hangup' });
+  // A silent modem may be stuck in data mode from an earlier session: escape first.
+  const escape = reason === Reason.MODEM_SILENT;
+  if (escape) ctx.actions.push({ type: 'hangup', escapeGuardMs: timing.escapeGuardMs });
+  else if (isCallPhase(d.phase)) ctx.actions.push({ type: 'hangup' });
   resetChat(ctx);
   d.stats.failures++;
   setNetState(ctx, NetState.CELLULAR_STOPPED_UNHAPPY, reason);
@@ -781,7 +796,8 @@ function fail(ctx: Ctx, reason: ReasonCode, retry: boolean): void {
     enter(ctx, 'failed');
     return;
   }
-  const delayMs = backoff(timing.retryMinMs, timing.retryMaxMs, d.failures);
+  // The escape needs the port to itself: nothing is sent until it is over.
+  const delayMs = Math.max(backoff(timing.retryMinMs, timing.retryMaxMs, d.failures), escape ? 2 * timing.escapeGuardMs + ESCAPE_SETTLE_MS : 0);
   d.failures++;
   enter(ctx, 'backing-off');
   wakeIn(ctx, delayMs);
