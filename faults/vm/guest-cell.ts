@@ -125,7 +125,7 @@ await scenario('vm-ppp-dropped', async (r) => {
   const cell = await Cell.open({});
   try {
     await cell.waitFor(NetState.CONNECTED, { timeoutMs: 60_000 });
-    const n = LONG ? 5 : 2;
+    const n = LONG ? 50 : 2;
     for (let i = 0; i < n; i++) {
       const from = cell.changes.length;
       const dropped = await cell.waitFor(NetState.CELLULAR_STOPPED_UNHAPPY, { from, timeoutMs: 30_000 });

@@ -51,7 +51,7 @@ await scenario('vm-wifi-ap-flap', async (r) => {
   try {
     await st.waitFor(NetState.CONNECTED, { timeoutMs: 60_000 });
     const address = st.iface.ipTable()?.ipv4.address;
-    const n = LONG ? 15 : 5;
+    const n = LONG ? 100 : 5;
     for (let i = 0; i < n; i++) {
       const from = st.changes.length;
       hostapdCli(ap, 'disable');
@@ -77,7 +77,7 @@ await scenario('vm-wifi-supplicant-killed', async (r) => {
   const st = await Station.open({ ssid: SSID, key: KEY });
   try {
     await st.waitFor(NetState.CONNECTED, { timeoutMs: 60_000 });
-    const n = LONG ? 8 : 3;
+    const n = LONG ? 50 : 3;
     for (let i = 0; i < n; i++) {
       const before = ours();
       if (before.length !== 1) throw new Error(`${before.length} wpa_supplicant(s) of nicup's before the kill`);

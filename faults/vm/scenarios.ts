@@ -22,7 +22,7 @@ function vm(ctx: ScenarioContext): Promise<{ run: VmRun; results: Map<string, Gu
   booted ??= (async () => {
     ctx.log('vm: building/booting the VM lab (QEMU/TCG) for the WiFi and cellular fault scenarios');
     const lab = await buildLab();
-    const run = await runVm({ lab, scripts: GUEST_SCRIPTS, timeoutMs: ctx.long ? 20 * 60_000 : 10 * 60_000, env: { FAULT_LONG: ctx.long ? '1' : '0', NODE_DEBUG: 'nicup' } });
+    const run = await runVm({ lab, scripts: GUEST_SCRIPTS, timeoutMs: ctx.long ? 60 * 60_000 : 10 * 60_000, env: { FAULT_LONG: ctx.long ? '1' : '0', NODE_DEBUG: 'nicup' } });
     const results = new Map<string, GuestResult>();
     for (const line of run.log.split('\n')) {
       const m = /FAULT-RESULT: (\{.*\})\s*$/.exec(line);
@@ -56,14 +56,14 @@ function fromGuest(name: string, description: string): Scenario {
 }
 
 export const vmScenarios: Scenario[] = [
-  fromGuest('vm-wifi-ap-flap', 'real WiFi: the AP disabled and enabled again (hostapd), ×15 long, ×5 otherwise'),
-  fromGuest('vm-wifi-supplicant-killed', 'real WiFi: the wpa_supplicant nicup started is SIGKILLed, ×8 long, ×3 otherwise'),
+  fromGuest('vm-wifi-ap-flap', 'real WiFi: the AP disabled and enabled again (hostapd), ×100 long, ×5 otherwise'),
+  fromGuest('vm-wifi-supplicant-killed', 'real WiFi: the wpa_supplicant nicup started is SIGKILLed, ×50 long, ×3 otherwise'),
   fromGuest('vm-wifi-wrong-then-right-key', 'real WiFi: a wrong key (UNHAPPY wrong-key), reconfigured with the right one'),
   fromGuest('vm-wifi-metacharacters', 'real WiFi: an SSID and passphrase full of metacharacters reach hostapd\'s network literally'),
   fromGuest('vm-wifi-killed-mid-bring-up', 'real WiFi: nicup (its own process) SIGKILLed while joining and once CONNECTED; the next start comes up and leaves nothing'),
   fromGuest('vm-wifi-no-key-in-argv', 'real WiFi: no key on the command line of any process during the WiFi scenarios'),
   fromGuest('vm-modem-silent', 'real cellular: a silent modem (UNHAPPY modem-silent), then a modem that answers on the same port'),
-  fromGuest('vm-ppp-dropped', 'real cellular: the network drops the data call (its pppd killed 3 s into every call), ×5 long, ×2 otherwise'),
+  fromGuest('vm-ppp-dropped', 'real cellular: the network drops the data call (its pppd killed 3 s into every call), ×50 long, ×2 otherwise'),
   fromGuest('vm-cell-secrets', 'real cellular: SIM PIN and a metacharacter PPP password: CONNECTED, none in nicup\'s log, options removed'),
   fromGuest('vm-cell-killed-mid-bring-up', 'real cellular: nicup (its own process) SIGKILLed while CONNECTED; the next start comes up on the same modem and leaves nothing'),
   fromGuest('vm-cell-no-secret-in-argv', 'real cellular: no PIN or PPP password on any command line (pppd included)'),
