@@ -25,26 +25,8 @@ export const dhcpFuzzer: Fuzzer = {
   targets: [
     target({ name: 'dhcp.decode.random', description: 'random bytes (0–1500) into decodeMessage', arbitrary: randomMessageArb, check: checkDecoded, weight: 2 }),
     target({ name: 'dhcp.decode.options', description: 'a valid header followed by random option bytes', arbitrary: randomOptionsArb, check: checkDecoded, weight: 2 }),
-    target({
-      name: 'dhcp.decode.mutated',
-      description: 'valid replies with bit flips, truncation, option-length lies, insertions',
-      arbitrary: mutatedReplyArb,
-      check: checkDecoded,
-      weight: 2,
-    }),
-    target({
-      name: 'dhcp.machine.sequences',
-      description: 'random command sequences (≤40 steps) through the client machine',
-      arbitrary: machineCaseArb,
-      check: (c: MachineCase) => void runMachine(c),
-      weight: 3,
-    }),
-    target({
-      name: 'dhcp.machine.drop',
-      description: 'random bytes in IDLE, SELECTING and REQUESTING are dropped without effect',
-      arbitrary: dropCaseArb,
-      check: checkDropped,
-      weight: 1,
-    }),
+    target({ name: 'dhcp.decode.mutated', description: 'valid replies with bit flips, truncation, option-length lies, insertions', arbitrary: mutatedReplyArb, check: checkDecoded, weight: 2 }),
+    target({ name: 'dhcp.machine.sequences', description: 'random command sequences (≤40 steps) through the client machine', arbitrary: machineCaseArb, check: (c: MachineCase) => void runMachine(c), weight: 3 }),
+    target({ name: 'dhcp.machine.drop', description: 'random bytes in IDLE, SELECTING and REQUESTING are dropped without effect', arbitrary: dropCaseArb, check: checkDropped, weight: 1 }),
   ],
 };

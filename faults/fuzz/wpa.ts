@@ -28,19 +28,7 @@ export const wpaFuzzer: Fuzzer = {
     target({ name: 'wpa.event', description: 'random and mutated event lines into the decoder and redactor', arbitrary: eventLineArb, check: checkEventLine, weight: 4 }),
     target({ name: 'wpa.status', description: 'random STATUS and SCAN_RESULTS replies', arbitrary: statusReplyArb, check: checkStatusReply, weight: 2 }),
     target({ name: 'wpa.escapes', description: 'any SSID bytes through printf escapes and a TEMP-DISABLED line', arbitrary: ssidBytesArb, check: checkEscapes, weight: 1 }),
-    target({
-      name: 'wpa.station',
-      description: 'random inputs (≤60) through the station machine: link-up/down alternate, commands are safe',
-      arbitrary: stationCaseArb,
-      check: runStation,
-      weight: 3,
-    }),
-    target({
-      name: 'wpa.encoder',
-      description: 'SSIDs and keys full of metacharacters through parseNic and the command encoder',
-      arbitrary: encoderCaseArb,
-      check: checkEncoder,
-      weight: 2,
-    }),
+    target({ name: 'wpa.station', description: 'random inputs (≤60) through the station machine: link-up/down alternate, commands are safe', arbitrary: stationCaseArb, check: runStation, weight: 3 }),
+    target({ name: 'wpa.encoder', description: 'SSIDs and keys full of metacharacters through parseNic and the command encoder', arbitrary: encoderCaseArb, check: checkEncoder, weight: 2 }),
   ],
 };
