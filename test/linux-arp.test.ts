@@ -3,17 +3,23 @@
  * kernel: namespaces joined by a veth pair, dnsmasq handing out 192.168.77.10–.11, and the
  * server namespace holding 192.168.77.10 itself, so its kernel answers ARP for it. With
  * arpProbe nicup DECLINEs .10 (dnsmasq logs the DECLINE) and ends on .11; without it, it
- * takes .10. A static address in use is UNHAPPY address-conflict. The packets are checked
- * on the wire with tcpdump, the extra bring-up time is measured, and a packet socket
- * without CAP_NET_RAW fails with a message that says so.
+ * takes .10. A static address in use is UNHAPPY address-conflict. After a clean probe the
+ * address is announced (RFC 5227 §2.3): two announcements 2 s apart, captured with tcpdump
+ * in the server namespace and read byte by byte from the pcap file, and the second
+ * cancelled when the interface closes first. The packets are checked on the wire with
+ * tcpdump, the extra bring-up time is measured, and a packet socket without CAP_NET_RAW
+ * fails with a message that says so.
  * Needs root, iproute2, dnsmasq-base and tcpdump; fails naming what is missing otherwise.
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetState, Reason } from '../src/states.js';
-import type { Lab, VethPair } from './lab/netns.js';
+import { findBinary, type Lab, type VethPair } from './lab/netns.js';
 import { StateRecorder, ethernetSetup, ipJson, ipv4AddressesOf, rootSnapshot, startCapture, waitUntil, withWorld, type IpLink, type RootSnapshot, type TestWorld } from './lab/extra.js';
 
 const SERVER_IP = '192.168.77.1';
@@ -51,14 +57,89 @@ function startDnsmasq(lab: Lab, c: ConflictLab) {
   return lab.startDnsmasq({ ns: c.server, iface: c.pair.serverName, range: [TAKEN, FREE] });
 }
 
-/** ARP packet sockets open in a namespace (/proc/net/packet, protocol 0806). */
-async function arpSocketsIn(lab: Lab, ns: string): Promise<number> {
+/**
+ * Packet sockets open in a namespace (/proc/net/packet): nicup's ARP sockets — the probe's
+ * (protocol 0806) and the announcer's (protocol 0: it only sends). Nothing else in the
+ * client namespace opens one (tcpdump runs in the server's).
+ */
+async function packetSocketsIn(lab: Lab, ns: string): Promise<number> {
   const r = await lab.exec(ns, ['cat', '/proc/net/packet']);
   return r.stdout
     .split('\n')
     .slice(1)
-    .filter((l) => l.trim().split(/\s+/)[3] === '0806').length;
+    .filter((l) => l.trim() !== '').length;
 }
+
+/** One ARP frame as captured on the wire: its capture time and the fields, read at their offsets. */
+interface WireArp {
+  atMs: number;
+  ethDst: string;
+  ethSrc: string;
+  operation: number;
+  senderMac: string;
+  senderIp: string;
+  targetMac: string;
+  targetIp: string;
+}
+
+const macAt = (b: Buffer, at: number) => [...b.subarray(at, at + 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');
+const ipAt = (b: Buffer, at: number) => [...b.subarray(at, at + 4)].join('.');
+
+/**
+ * Reads a pcap file (tcpdump -w) of Ethernet frames: the ARP ones, with their kernel
+ * capture times. A record still being written at the end is left for the next read.
+ */
+function readPcapArp(file: string): WireArp[] {
+  const b = readFileSync(file);
+  if (b.length < 24) return [];
+  const magicLe = b.readUInt32LE(0);
+  const le = magicLe === 0xa1b2c3d4 || magicLe === 0xa1b23c4d;
+  const u32 = (at: number) => (le ? b.readUInt32LE(at) : b.readUInt32BE(at));
+  const magic = u32(0);
+  assert.ok(magic === 0xa1b2c3d4 || magic === 0xa1b23c4d, `pcap magic 0x${magicLe.toString(16)}`);
+  const fractionPerMs = magic === 0xa1b23c4d ? 1e6 : 1e3;
+  assert.equal(u32(20), 1, 'pcap link type Ethernet');
+  const out: WireArp[] = [];
+  for (let at = 24; at + 16 <= b.length; ) {
+    const length = u32(at + 8);
+    if (at + 16 + length > b.length) break;
+    const f = b.subarray(at + 16, at + 16 + length);
+    if (f.length >= 42 && f.readUInt16BE(12) === 0x0806) {
+      out.push({
+        atMs: u32(at) * 1000 + u32(at + 4) / fractionPerMs,
+        ethDst: macAt(f, 0),
+        ethSrc: macAt(f, 6),
+        operation: f.readUInt16BE(20),
+        senderMac: macAt(f, 22),
+        senderIp: ipAt(f, 28),
+        targetMac: macAt(f, 32),
+        targetIp: ipAt(f, 38),
+      });
+    }
+    at += 16 + length;
+  }
+  return out;
+}
+
+/** tcpdump writing every ARP frame on `iface` to a pcap file, packet by packet (-U). */
+async function startPcap(w: TestWorld, ns: string, iface: string): Promise<{ packets(): WireArp[]; stop(): Promise<WireArp[]> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'nicup-arp-pcap-'));
+  w.defer(async () => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'arp.pcap');
+  const p = w.lab.spawn(ns, [findBinary('tcpdump'), '-n', '-p', '-U', '-Z', 'root', '-i', iface, '-w', file, 'arp']);
+  await waitUntil('tcpdump to listen', () => p.stderr().includes('listening on'));
+  const packets = () => readPcapArp(file);
+  return {
+    packets,
+    stop: async () => {
+      await p.stop();
+      return packets();
+    },
+  };
+}
+
+/** RFC 5227 §2.3: an ARP request whose sender and target IP are both the address. */
+const isAnnouncementOf = (address: string) => (p: WireArp) => p.operation === 1 && p.senderIp === address && p.targetIp === address;
 
 async function openAndConnect(w: TestWorld, ns: string, nic: object, driver: object) {
   const { network, platform, log } = await w.network(ns);
@@ -134,7 +215,8 @@ describe('ARP probe on Linux (namespaces, veth, dnsmasq)', () => {
       assert.ok(lines.some((l) => l.includes(`Reply ${TAKEN} is-at ${c.serverMac}`)), `the server's kernel answered:\n${lines.join('\n')}`);
       assert.equal(probesFor(FREE).length, 3, `three probes for ${FREE}:\n${lines.join('\n')}`);
       assert.equal(lines.filter((l) => l.includes(`Reply ${FREE} is-at`)).length, 0);
-      assert.equal(await arpSocketsIn(w.lab, c.client), 0, 'the ARP sockets are closed');
+      // The probes' sockets are closed at once; the announcer's after its second announcement.
+      await waitUntil('the ARP sockets to close', async () => (await packetSocketsIn(w.lab, c.client)) === 0, 10_000);
     }));
 
   test('arpProbe on a free address: the extra bring-up time is the probe time', { timeout: TEST_TIMEOUT_MS }, (t) =>
@@ -164,7 +246,67 @@ describe('ARP probe on Linux (namespaces, veth, dnsmasq)', () => {
       // …and adds little beyond it (wide margins: other tests may load the machine).
       assert.ok(on - off < 400 + 300, `default probe: +${ms(on - off)}`);
       assert.ok(on100 - off < 100 + 300, `arpProbeTimeoutMs 100: +${ms(on100 - off)}`);
-      assert.equal(await arpSocketsIn(w.lab, c.client), 0, 'no ARP socket left open');
+      assert.equal(await packetSocketsIn(w.lab, c.client), 0, 'no ARP socket left open (closing cancels the announcements)');
+    }));
+
+  test('after a clean probe: two RFC 5227 announcements from the interface\'s MAC, 2 s apart, CONNECTED not held back', { timeout: TEST_TIMEOUT_MS }, (t) =>
+    withWorld(async (w) => {
+      const c = await conflictSetup(w.lab, undefined);
+      await startDnsmasq(w.lab, c);
+      const ifMac = (await ipJson<IpLink[]>(w.lab, c.client, ['link', 'show', 'dev', 'eth0']))[0]?.address;
+      assert.ok(ifMac, 'eth0 has a MAC');
+      const pcap = await startPcap(w, c.server, c.pair.serverName);
+      const { rec, log } = await openAndConnect(w, c.client, { interface: 'eth0' }, { arpProbe: true });
+      await rec.waitFor(NetState.CONNECTED, { failOn: [NetState.ETHERNET_STOPPED_UNHAPPY] });
+      const address = (await ipv4AddressesOf(w.lab, c.client, 'eth0'))[0]?.local;
+      assert.ok(address, 'an address is on eth0');
+      const announcements = () => pcap.packets().filter(isAnnouncementOf(address));
+      // The address is usable once probing is done: CONNECTED does not wait for the second.
+      assert.ok(announcements().length < 2, `CONNECTED came before the second announcement:\n${JSON.stringify(announcements())}`);
+
+      await log.waitFor(new RegExp(`arp announce ${address.replace(/\./g, '\\.')}: 2 sent$`), { timeoutMs: 10_000 });
+      await waitUntil('the announcer\'s socket to close', async () => (await packetSocketsIn(w.lab, c.client)) === 0);
+      await waitUntil('two announcements on the wire', () => announcements().length >= 2);
+      const all = await pcap.stop();
+      const seen = all.filter(isAnnouncementOf(address));
+      for (const p of all) t.diagnostic(`wire: op ${p.operation} ${p.senderMac} ${p.senderIp} -> ${p.targetMac} ${p.targetIp}`);
+      assert.equal(seen.length, 2, `exactly two announcements:\n${JSON.stringify(all, null, 1)}`);
+      for (const p of seen) {
+        assert.deepEqual(
+          { ethDst: p.ethDst, ethSrc: p.ethSrc, senderMac: p.senderMac, targetMac: p.targetMac },
+          { ethDst: 'ff:ff:ff:ff:ff:ff', ethSrc: ifMac, senderMac: ifMac, targetMac: '00:00:00:00:00:00' },
+        );
+      }
+      const [first, second] = seen as [WireArp, WireArp];
+      const spacingMs = second.atMs - first.atMs;
+      t.diagnostic(`announcements of ${address} ${ms(spacingMs)} apart on the wire`);
+      assert.ok(spacingMs >= 1_900, `ANNOUNCE_INTERVAL (2 s) between them: ${ms(spacingMs)}`);
+      // Probing came first: every probe for the address is before the first announcement.
+      const probes = all.filter((p) => p.operation === 1 && p.senderIp === '0.0.0.0' && p.targetIp === address);
+      assert.equal(probes.length, 3);
+      assert.ok(all.indexOf(probes.at(-1)!) < all.indexOf(first), 'the announcements follow the probes');
+    }));
+
+  test('the interface closed between the two announcements: the second is never sent', { timeout: TEST_TIMEOUT_MS }, (t) =>
+    withWorld(async (w) => {
+      const c = await conflictSetup(w.lab, undefined);
+      await startDnsmasq(w.lab, c);
+      const pcap = await startPcap(w, c.server, c.pair.serverName);
+      const { rec, log, iface } = await openAndConnect(w, c.client, { interface: 'eth0' }, { arpProbe: true });
+      await rec.waitFor(NetState.CONNECTED, { failOn: [NetState.ETHERNET_STOPPED_UNHAPPY] });
+      const address = (await ipv4AddressesOf(w.lab, c.client, 'eth0'))[0]?.local;
+      assert.ok(address, 'an address is on eth0');
+      const announcements = () => pcap.packets().filter(isAnnouncementOf(address));
+      await waitUntil('the first announcement on the wire', () => announcements().length >= 1);
+      const firstSeenAt = performance.now();
+      await iface.close();
+      assert.equal(await packetSocketsIn(w.lab, c.client), 0, 'closing closed the announcer\'s socket');
+      assert.ok(log.matching(new RegExp(`arp announce ${address.replace(/\./g, '\\.')}: 1 sent, the rest cancelled`)).length === 1, 'the log says the rest was cancelled');
+      // Past the time the second was due, with a margin.
+      await new Promise((r) => setTimeout(r, Math.max(0, firstSeenAt + 3_000 - performance.now())));
+      const all = await pcap.stop();
+      t.diagnostic(`announcements of ${address} on the wire: ${all.filter(isAnnouncementOf(address)).length}`);
+      assert.equal(all.filter(isAnnouncementOf(address)).length, 1, `one announcement only:\n${JSON.stringify(all, null, 1)}`);
     }));
 
   test('static address in use with arpProbe: ETHERNET_STOPPED_UNHAPPY address-conflict naming the MAC, nothing applied', { timeout: TEST_TIMEOUT_MS }, (t) =>

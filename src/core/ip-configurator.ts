@@ -85,14 +85,16 @@ export class IpConfigurator {
             dns: [...s.dns],
             ...(s.gateway ? { gateway: s.gateway } : {}),
           };
-          const holder = await this.probe(s.ip);
+          const probe = await this.probe(s.ip);
           if (!this.active) return;
-          if (holder) {
-            this.events.failing(Reason.ADDRESS_CONFLICT, `${s.ip} is in use by ${holder}`);
+          if (probe.holder) {
+            this.events.failing(Reason.ADDRESS_CONFLICT, `${s.ip} is in use by ${probe.holder}`);
             return;
           }
           await this.apply(cfg);
-          if (this.active) this.events.configured(cfg, Reason.STATIC_APPLIED);
+          if (!this.active) return;
+          this.events.configured(cfg, Reason.STATIC_APPLIED);
+          if (probe.probed) this.announce(s.ip);
         } catch (err) {
           // Leave nothing half-done (an address without its routes) behind a failure.
           await this.unapply();
@@ -151,12 +153,13 @@ export class IpConfigurator {
 
   private async onLease(lease: Lease, reason: ReasonCode): Promise<void> {
     if (!this.active) return;
+    let probed = false;
     // A new address (not a renewal of the one on the link): probe it before use (RFC 5227 §2.1).
     if (reason === Reason.DHCP_BOUND && this.config?.address !== lease.address) {
       const dhcp = this.dhcp;
       let holder: string | undefined;
       try {
-        holder = await this.probe(lease.address);
+        ({ probed, holder } = await this.probe(lease.address));
       } catch (err) {
         if (this.active && this.dhcp === dhcp) this.events.failing(Reason.CONFIG_FAILED, (err as Error).message);
         return;
@@ -186,7 +189,9 @@ export class IpConfigurator {
     };
     try {
       await this.apply(cfg, lease);
-      if (this.active) this.events.configured(cfg, reason, `${lease.address}/${lease.prefixLength} from ${lease.serverId}`);
+      if (!this.active) return;
+      this.events.configured(cfg, reason, `${lease.address}/${lease.prefixLength} from ${lease.serverId}`);
+      if (probed) this.announce(lease.address);
     } catch (err) {
       await this.unapply();
       this.events.failing(Reason.CONFIG_FAILED, (err as Error).message);
@@ -194,21 +199,50 @@ export class IpConfigurator {
   }
 
   /**
-   * With `arpProbe`, tests an address before it goes on the link (RFC 5227). Resolves with
-   * the MAC of the host that holds it, or undefined when it is free or probing is off.
+   * With `arpProbe`, tests an address before it goes on the link (RFC 5227). `probed`: a
+   * probe ran; `holder`: the MAC of the host that holds the address, when it is in use.
    */
-  private async probe(address: string): Promise<string | undefined> {
-    if (!this.options.arpProbe) return undefined;
+  private async probe(address: string): Promise<{ probed: boolean; holder?: string }> {
+    if (!this.options.arpProbe) return { probed: false };
     if (!this.platform.probeAddress) {
       this.events.log(`arpProbe: the ${this.platform.name} platform cannot probe; ${address} is used unprobed`);
-      return undefined;
+      return { probed: false };
     }
     const clock = this.platform.clock;
     const startedAtMs = clock.now();
     const r = await this.platform.probeAddress(this.ifname, address, { timeoutMs: this.options.arpProbeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS });
     const holder = r.inUse ? (r.by ?? 'another host') : undefined;
     this.events.log(`arp probe ${address}: ${holder ? `in use by ${holder}` : 'free'} (${Math.round(clock.now() - startedAtMs)} ms)`);
-    return holder;
+    return holder ? { probed: true, holder } : { probed: true };
+  }
+
+  /** Cancels the announcements of the address we had: set while they run. */
+  private announcing: AbortController | undefined;
+
+  /**
+   * RFC 5227 §2.3: a probed address, now on the link, is announced — in the background, so
+   * that CONNECTED is not held back by the 2 s between the announcements. Cancelled when
+   * the address goes (unapply) or the link does (suspend, stop).
+   */
+  private announce(address: string): void {
+    this.stopAnnouncing();
+    if (!this.platform.announceAddress) {
+      this.events.log(`arpProbe: the ${this.platform.name} platform cannot announce; ${address} is not announced`);
+      return;
+    }
+    const ac = new AbortController();
+    this.announcing = ac;
+    void this.platform.announceAddress(this.ifname, address, { signal: ac.signal }).then(
+      (r) => this.events.log(`arp announce ${address}: ${r.sent} sent${r.cancelled ? ', the rest cancelled' : ''}`),
+      (err: Error) => this.events.log(`arp announce ${address}: ${err.message}`),
+    ).finally(() => {
+      if (this.announcing === ac) this.announcing = undefined;
+    });
+  }
+
+  private stopAnnouncing(): void {
+    this.announcing?.abort();
+    this.announcing = undefined;
   }
 
   /** Puts cfg on the link: changes only what differs from what is there. */
@@ -290,6 +324,7 @@ export class IpConfigurator {
 
   /** Removes what we added. */
   private async unapply(): Promise<void> {
+    this.stopAnnouncing();
     if (this.dnsHandedOff) {
       this.dnsHandedOff = false;
       await this.platform.clearDns?.(this.ifname).catch(() => {});
@@ -323,6 +358,8 @@ export class IpConfigurator {
   /** The link is gone: stop DHCP, remove what we added, remember the lease for INIT-REBOOT. */
   suspend(): Promise<void> {
     this.active = false;
+    // Not after the queued work: an announcement must not go out once the link is given up.
+    this.stopAnnouncing();
     const dhcp = this.dhcp;
     this.dhcp = undefined;
     return this.serial(async () => {

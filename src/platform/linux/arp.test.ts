@@ -1,6 +1,7 @@
 /**
- * The Linux ARP prober without a kernel: sockaddr_ll layout, and the probe runner over a
- * fake socket in virtual time (timer ownership, cleanup on every outcome). The real packet
+ * The Linux ARP prober and announcer without a kernel: sockaddr_ll layout, and the probe
+ * and announce runners over a fake socket in virtual time (timer ownership, cleanup on
+ * every outcome). The real packet
  * socket is exercised, as root, by test/linux-arp.test.ts.
  */
 import { describe, test } from 'node:test';
@@ -8,8 +9,8 @@ import assert from 'node:assert/strict';
 import { endianness } from 'node:os';
 import { VirtualClock } from '../../core/clock.js';
 import { ArgumentError, ClosedError, PlatformError } from '../../errors.js';
-import { decodeArp, encodeArp, encodeProbe } from '../../protocols/arp/index.js';
-import { AF_PACKET, encodeSockaddrLl, probeAddress, runProbe, SOCKADDR_LL_LENGTH, type ArpIo } from './arp.js';
+import { decodeArp, encodeAnnouncement, encodeArp, encodeProbe } from '../../protocols/arp/index.js';
+import { AF_PACKET, announceAddress, encodeSockaddrLl, probeAddress, runAnnouncements, runProbe, SOCKADDR_LL_LENGTH, type ArpIo } from './arp.js';
 
 const OWN = '02:00:00:00:00:0a';
 const OTHER = '52:54:00:12:34:56';
@@ -129,6 +130,90 @@ describe('runProbe over a socket', () => {
     await assert.rejects(
       probeAddress({ device: 'ppp0', ifindex: 9, mac: '', address: ADDRESS, timeoutMs: 400, clock: new VirtualClock() }),
       /probe 192\.168\.77\.10 on ppp0: the interface has no Ethernet address/,
+    );
+  });
+});
+
+describe('runAnnouncements over a socket', () => {
+  test('two announcements, the first at once and the second 2 s later; then the socket is closed and no timer is left', async () => {
+    const clock = new VirtualClock();
+    clock.advance(100);
+    const io = new FakeIo(clock);
+    let result: unknown;
+    void runAnnouncements({ io, clock, mac: OWN, address: ADDRESS }).then((r) => (result = r));
+    assert.deepEqual(io.sent.map((s) => s.atMs), [100], 'the first at once');
+    clock.advance(1999);
+    await flush();
+    assert.equal(io.sent.length, 1);
+    assert.equal(result, undefined);
+    clock.advance(1);
+    await flush();
+    assert.deepEqual(io.sent.map((s) => s.atMs), [100, 2100]);
+    for (const s of io.sent) assert.deepEqual(Buffer.from(s.data), Buffer.from(encodeAnnouncement(OWN, ADDRESS)));
+    assert.deepEqual(result, { sent: 2, cancelled: false });
+    assert.equal(io.closed, 1);
+    assert.equal(clock.pending, 0);
+  });
+
+  test('any signal aborting between the two: resolves cancelled after one, nothing more is sent, socket closed', async () => {
+    const clock = new VirtualClock();
+    const io = new FakeIo(clock);
+    const platformGone = new AbortController();
+    const addressGone = new AbortController();
+    const done = runAnnouncements({ io, clock, mac: OWN, address: ADDRESS, signals: [platformGone.signal, addressGone.signal] });
+    clock.advance(500);
+    addressGone.abort();
+    assert.deepEqual(await done, { sent: 1, cancelled: true });
+    assert.equal(io.closed, 1);
+    assert.equal(clock.pending, 0);
+    clock.advance(5000);
+    assert.equal(io.sent.length, 1);
+    // Aborting the other one later is harmless.
+    platformGone.abort();
+    assert.equal(io.closed, 1);
+  });
+
+  test('a signal aborted before the start: nothing is sent', async () => {
+    const clock = new VirtualClock();
+    const io = new FakeIo(clock);
+    const ac = new AbortController();
+    ac.abort();
+    assert.deepEqual(await runAnnouncements({ io, clock, mac: OWN, address: ADDRESS, signals: [ac.signal] }), { sent: 0, cancelled: true });
+    assert.equal(io.sent.length, 0);
+    assert.equal(io.closed, 1);
+    assert.equal(clock.pending, 0);
+    // On Linux it does not even open a socket.
+    assert.deepEqual(await announceAddress({ device: 'eth0', ifindex: 999_999, mac: OWN, address: ADDRESS, clock, signals: [ac.signal] }), { sent: 0, cancelled: true });
+  });
+
+  test('a send failure (the link gone) rejects with it, closes the socket, leaves no timer', async () => {
+    const clock = new VirtualClock();
+    const io = new FakeIo(clock);
+    const done = runAnnouncements({ io, clock, mac: OWN, address: ADDRESS });
+    io.failSend = new PlatformError('announce 192.168.77.10 on eth0: send ARP packet on eth0: ENETDOWN');
+    clock.advance(2000);
+    await assert.rejects(done, /ENETDOWN/);
+    assert.equal(io.sent.length, 1);
+    assert.equal(io.closed, 1);
+    assert.equal(clock.pending, 0);
+  });
+
+  test('count and interval overrides; a bad one is an ArgumentError, the socket closed', async () => {
+    const clock = new VirtualClock();
+    const io = new FakeIo(clock);
+    const done = runAnnouncements({ io, clock, mac: OWN, address: ADDRESS, count: 3, intervalMs: 10 });
+    clock.advance(20);
+    assert.deepEqual(await done, { sent: 3, cancelled: false });
+    assert.deepEqual(io.sent.map((s) => s.atMs), [0, 10, 20]);
+    const io2 = new FakeIo(clock);
+    await assert.rejects(runAnnouncements({ io: io2, clock, mac: OWN, address: ADDRESS, count: 0 }), (e: unknown) => e instanceof ArgumentError && e.field === 'count');
+    assert.equal(io2.closed, 1);
+  });
+
+  test('a link without an Ethernet address is refused without opening a socket', async () => {
+    await assert.rejects(
+      announceAddress({ device: 'ppp0', ifindex: 9, mac: '', address: ADDRESS, clock: new VirtualClock() }),
+      /announce 192\.168\.77\.10 on ppp0: the interface has no Ethernet address/,
     );
   });
 });

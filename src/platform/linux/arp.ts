@@ -1,16 +1,32 @@
 /**
- * ARP probes on Linux (RFC 5227 address conflict detection): an AF_PACKET/SOCK_DGRAM
- * socket for EtherType 0x0806 bound to one interface — the kernel adds and strips the
- * Ethernet header — read on Node's event loop (uv_poll via koffi) and driven by the
- * sans-I/O probe machine in protocols/arp. A packet socket needs CAP_NET_RAW.
+ * ARP probes and announcements on Linux (RFC 5227 address conflict detection): an
+ * AF_PACKET/SOCK_DGRAM socket for EtherType 0x0806 bound to one interface — the kernel adds
+ * and strips the Ethernet header — read on Node's event loop (uv_poll via koffi) and driven
+ * by the sans-I/O probe and announce machines in protocols/arp. A packet socket needs
+ * CAP_NET_RAW.
  *
  * The socket is created with protocol 0, which receives nothing, and only bind() names
  * ETH_P_ARP and the ifindex: created with ETH_P_ARP it would queue every interface's ARP
- * traffic in the moment before bind.
+ * traffic in the moment before bind. An announcer only sends, so its bind keeps protocol 0
+ * and the kernel queues nothing for it.
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { ClosedError, PermissionError, PlatformError } from '../../errors.js';
-import { BROADCAST_MAC, ETHERTYPE_ARP, createProbe, macBytes, step, type ProbeInput, type ProbeResult, type ProbeState } from '../../protocols/arp/index.js';
+import {
+  BROADCAST_MAC,
+  ETHERTYPE_ARP,
+  createAnnouncer,
+  createProbe,
+  macBytes,
+  step,
+  stepAnnouncer,
+  type AnnounceInput,
+  type AnnounceResult,
+  type AnnounceState,
+  type ProbeInput,
+  type ProbeResult,
+  type ProbeState,
+} from '../../protocols/arp/index.js';
 import { EACCES, ENOBUFS, EPERM, errnoError, errnoName } from './errno.js';
 import { EAGAIN, EINTR, libc, pollFd, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, type FdPoll } from './libc.js';
 import { inNetns } from './netns.js';
@@ -61,12 +77,14 @@ export interface OpenArpSocketParams {
   ifindex: number;
   /** For messages: "probe 192.168.1.10 on eth0". */
   operation: string;
+  /** false: a socket that only sends (announcements); nothing is queued or read. Default true. */
+  receive?: boolean;
 }
 
 /** A packet socket for ARP on one interface. */
 export class ArpSocket implements ArpIo {
   private readonly listeners = new Set<(data: Uint8Array) => void>();
-  private readonly poll: FdPoll;
+  private readonly poll: FdPoll | undefined;
   private readonly buffer = Buffer.alloc(RECEIVE_BUFFER_BYTES);
   private readonly broadcast: Buffer;
   private closed = false;
@@ -82,7 +100,7 @@ export class ArpSocket implements ArpIo {
       throw errnoError(`${p.operation}: packet socket`, errno);
     }
     try {
-      if (c.bind(fd, encodeSockaddrLl(p.ifindex, ETHERTYPE_ARP), SOCKADDR_LL_LENGTH) !== 0) {
+      if (c.bind(fd, encodeSockaddrLl(p.ifindex, p.receive === false ? 0 : ETHERTYPE_ARP), SOCKADDR_LL_LENGTH) !== 0) {
         throw errnoError(`${p.operation}: bind packet socket to ${p.device}`, c.errno());
       }
       return new ArpSocket(fd, p);
@@ -97,6 +115,7 @@ export class ArpSocket implements ArpIo {
     private readonly params: OpenArpSocketParams,
   ) {
     this.broadcast = encodeSockaddrLl(params.ifindex, ETHERTYPE_ARP, macBytes(BROADCAST_MAC));
+    if (params.receive === false) return;
     this.poll = pollFd(fd, (ev) => {
       if (ev.readable) this.drain();
     });
@@ -112,9 +131,9 @@ export class ArpSocket implements ArpIo {
       if (n >= 0) return;
       const errno = c.errno();
       if (errno === EINTR) continue;
-      // A full queue drops this probe, as the wire could: the schedule sends others.
+      // A full queue drops this packet, as the wire could: the schedule sends others.
       if (errno === EAGAIN || errno === ENOBUFS) return;
-      throw errnoError(`${this.params.operation}: send ARP probe on ${this.params.device}`, errno);
+      throw errnoError(`${this.params.operation}: send ARP packet on ${this.params.device}`, errno);
     }
   }
 
@@ -126,7 +145,7 @@ export class ArpSocket implements ArpIo {
     if (this.closed) return;
     this.closed = true;
     // Stop polling before closing: uv_poll must not watch a descriptor that may be reused.
-    this.poll.close();
+    this.poll?.close();
     libc().close(this.fd);
     this.listeners.clear();
   }
@@ -262,6 +281,138 @@ export function probeAddress(p: ProbeAddressParams): Promise<ProbeResult> {
     timeoutMs: p.timeoutMs,
     ...(p.probes !== undefined ? { probes: p.probes } : {}),
     ...(p.signal ? { signal: p.signal } : {}),
+    ...(p.log ? { log: p.log } : {}),
+  });
+}
+
+export interface RunAnnouncementsParams {
+  io: ArpIo;
+  clock: Clock;
+  mac: string;
+  address: string;
+  /** Default 2 (RFC 5227 ANNOUNCE_NUM). */
+  count?: number;
+  /** Default 2000 (RFC 5227 ANNOUNCE_INTERVAL). */
+  intervalMs?: number;
+  /**
+   * Any of them aborting cancels the announcements not yet sent: resolves `{ sent,
+   * cancelled: true }`. A list, not AbortSignal.any: that leaks on a long-lived signal
+   * (nodejs/node#55351), and the platform's dispose signal lives as long as the platform.
+   */
+  signals?: readonly AbortSignal[];
+  log?: (message: string) => void;
+}
+
+/**
+ * Sends the RFC 5227 §2.3 announcements over `io`, owning the one timer; `io` is closed at
+ * the end, whatever it is. A send failure (the link gone) rejects with it.
+ */
+export function runAnnouncements(p: RunAnnouncementsParams): Promise<AnnounceResult> {
+  return new Promise<AnnounceResult>((resolve, reject) => {
+    let state: AnnounceState;
+    try {
+      state = createAnnouncer({
+        mac: p.mac,
+        address: p.address,
+        ...(p.count !== undefined ? { count: p.count } : {}),
+        ...(p.intervalMs !== undefined ? { intervalMs: p.intervalMs } : {}),
+      });
+    } catch (e) {
+      p.io.close();
+      reject(e);
+      return;
+    }
+    const signals = p.signals ?? [];
+    let timer: TimerHandle | undefined;
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      p.clock.clearTimeout(timer);
+      timer = undefined;
+      for (const s of signals) s.removeEventListener('abort', onAbort);
+      p.io.close();
+      fn();
+    };
+    const onAbort = () => input({ type: 'cancel' });
+    const input = (i: AnnounceInput) => {
+      if (settled) return;
+      const r = stepAnnouncer(state, i, p.clock.now());
+      state = r.state;
+      for (const a of r.actions) {
+        switch (a.type) {
+          case 'send':
+            try {
+              p.io.send(a.data);
+            } catch (e) {
+              settle(() => reject(e));
+              return;
+            }
+            break;
+          case 'setTimer':
+            p.clock.clearTimeout(timer);
+            timer = p.clock.setTimeout(() => {
+              timer = undefined;
+              input({ type: 'timer' });
+            }, a.atMs - p.clock.now());
+            break;
+          case 'clearTimer':
+            p.clock.clearTimeout(timer);
+            timer = undefined;
+            break;
+          case 'done':
+            settle(() => resolve(a.result));
+            return;
+          case 'log':
+            p.log?.(a.message);
+            break;
+        }
+      }
+    };
+    if (signals.some((s) => s.aborted)) {
+      onAbort();
+      return;
+    }
+    for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
+    input({ type: 'start' });
+  });
+}
+
+export interface AnnounceAddressParams {
+  netns?: string;
+  device: string;
+  ifindex: number;
+  /** The interface's own MAC (the announcements' sender). */
+  mac: string;
+  address: string;
+  count?: number;
+  intervalMs?: number;
+  clock: Clock;
+  /** See RunAnnouncementsParams. */
+  signals?: readonly AbortSignal[];
+  log?: (message: string) => void;
+}
+
+/** RFC 5227 §2.3 announcements of `address` on a Linux interface: opens a send-only socket, runs, closes. */
+export function announceAddress(p: AnnounceAddressParams): Promise<AnnounceResult> {
+  const operation = `announce ${p.address} on ${p.device}`;
+  if (!macBytes(p.mac)) return Promise.reject(new PlatformError(`${operation}: the interface has no Ethernet address, so ARP cannot run on it`));
+  // Cancelled before it began: no socket at all.
+  if (p.signals?.some((s) => s.aborted)) return Promise.resolve({ sent: 0, cancelled: true });
+  let io: ArpSocket;
+  try {
+    io = ArpSocket.open({ ...(p.netns !== undefined ? { netns: p.netns } : {}), device: p.device, ifindex: p.ifindex, operation, receive: false });
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return runAnnouncements({
+    io,
+    clock: p.clock,
+    mac: p.mac,
+    address: p.address,
+    ...(p.count !== undefined ? { count: p.count } : {}),
+    ...(p.intervalMs !== undefined ? { intervalMs: p.intervalMs } : {}),
+    ...(p.signals ? { signals: p.signals } : {}),
     ...(p.log ? { log: p.log } : {}),
   });
 }

@@ -333,7 +333,7 @@ export class LinuxPlatform implements Platform {
         mac: link.mac ?? '',
         address,
         clock: this.clock,
-        signal: options.signal ? AbortSignal.any([this.probes.signal, options.signal]) : this.probes.signal,
+        signals: options.signal ? [this.probes.signal, options.signal] : [this.probes.signal],
       });
     });
   }

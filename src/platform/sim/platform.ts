@@ -26,7 +26,18 @@ import type { SimWorld } from './world.js';
 import { SimSupplicant } from './supplicant.js';
 import { openSimModemPort, startSimPpp } from './modem.js';
 import type { TimerHandle } from '../../core/clock.js';
-import { createProbe, decodeArp, encodeReply, step as probeStep, type ProbeInput, type ProbeState } from '../../protocols/arp/index.js';
+import {
+  createAnnouncer,
+  createProbe,
+  decodeArp,
+  encodeReply,
+  step as probeStep,
+  stepAnnouncer,
+  type AnnounceInput,
+  type AnnounceState,
+  type ProbeInput,
+  type ProbeState,
+} from '../../protocols/arp/index.js';
 
 interface SocketEntry {
   link: string;
@@ -263,6 +274,54 @@ export class SimPlatform implements Platform {
           }
         }
       };
+      input({ type: 'start' });
+    });
+  }
+
+  /**
+   * RFC 5227 §2.3 announcements, run by the same announce machine as on Linux on the
+   * world's clock: `world.arpAnnouncementsSent` counts them (the simulated hosts keep no
+   * ARP cache, so nothing else changes). Cancelled by `signal` or dispose().
+   */
+  announceAddress(name: string, address: string, options: { signal?: AbortSignal } = {}): Promise<{ sent: number; cancelled: boolean }> {
+    const world = this.world;
+    const signal = options.signal;
+    return new Promise((resolve, reject) => {
+      let state: AnnounceState;
+      try {
+        const mac = this.link(name).info.mac;
+        if (!mac) throw new PlatformError(`announce ${address} on ${name}: the interface has no Ethernet address, so ARP cannot run on it`);
+        state = createAnnouncer({ mac, address });
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      let timer: TimerHandle | undefined;
+      const onAbort = () => input({ type: 'cancel' });
+      const cancel = { dispose: onAbort };
+      const input = (i: AnnounceInput) => {
+        if (state.name === 'done') return;
+        const r = stepAnnouncer(state, i, world.clock.now());
+        state = r.state;
+        for (const a of r.actions) {
+          if (a.type === 'send') {
+            world.arpAnnouncementsSent++;
+          } else if (a.type === 'setTimer') {
+            world.clock.clearTimeout(timer);
+            timer = world.clock.setTimeout(() => input({ type: 'timer' }), a.atMs - world.clock.now());
+          } else if (a.type === 'clearTimer') {
+            world.clock.clearTimeout(timer);
+          } else if (a.type === 'done') {
+            world.clock.clearTimeout(timer);
+            this.disposables.delete(cancel);
+            signal?.removeEventListener('abort', onAbort);
+            resolve(a.result);
+          }
+        }
+      };
+      this.disposables.add(cancel);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       input({ type: 'start' });
     });
   }

@@ -1,4 +1,4 @@
-/** ARP for address conflict detection (RFC 5227), sans I/O: packet codec and the probe machine. */
+/** ARP for address conflict detection (RFC 5227), sans I/O: packet codec, the probe machine and the announce machine. */
 export {
   ARP_HTYPE_ETHERNET,
   ARP_PACKET_LENGTH,
@@ -43,3 +43,20 @@ export type {
   ProbeStepResult,
   ResolvedProbeConfig,
 } from './probe-machine.js';
+export {
+  MAX_ANNOUNCEMENTS,
+  RFC_ANNOUNCE_INTERVAL_MS,
+  RFC_ANNOUNCE_NUM,
+  createAnnouncer,
+  stepAnnouncer,
+} from './announce-machine.js';
+export type {
+  AnnounceAction,
+  AnnounceConfig,
+  AnnounceInput,
+  AnnounceResult,
+  AnnounceState,
+  AnnounceStateName,
+  AnnounceStepResult,
+  ResolvedAnnounceConfig,
+} from './announce-machine.js';
