@@ -10,9 +10,15 @@
  *   (managed=false: not managed), systemd-networkd /run/systemd/netif/links/IFINDEX
  *   (ADMIN_STATE=unmanaged: not managed). Without such a file the daemon is reported.
  * - connmand: reported unless its -I/--nodevice excludes the link or -i/--device omits it.
+ *
+ * detectManager runs once per open; with 64+ interfaces opened together, one /proc scan
+ * (asynchronous, off the event loop's thread) answers them all: a scan serves for
+ * `scanMaxAgeMs` (1 s). A manager found in a scan is checked to still run before it is
+ * reported; one started less than that ago may be missed, as it could start just after any scan.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { Clock } from '../../core/clock.js';
 
 export interface ProcessView {
   pid: number;
@@ -116,51 +122,129 @@ export function daemonLeavesLink(daemon: string, stateFile: string | undefined):
   return false;
 }
 
-function readProcess(procRoot: string, pid: number): ProcessView | undefined {
+/** What the detector reads under /proc; injectable so that a test can fake or count the reads. */
+export interface ProcReader {
+  /** The names in a directory. */
+  list(path: string): Promise<string[]>;
+  /** The inode of what `path` leads to (following links: /proc/PID/ns/net is one). */
+  inode(path: string): Promise<number>;
+  read(path: string): Promise<Buffer>;
+}
+
+/** The real file system. */
+export const procFs: ProcReader = {
+  list: (path) => readdir(path),
+  inode: async (path) => (await stat(path)).ino,
+  read: (path) => readFile(path),
+};
+
+export interface ManagerDetectorOptions {
+  reader?: ProcReader;
+  /** Measures a scan's age (default: performance.now). */
+  clock?: Pick<Clock, 'now'>;
+  /** How long one /proc scan answers for (default 1000 ms; 0: every call scans). */
+  scanMaxAgeMs?: number;
+}
+
+const argvOf = (cmdline: Buffer): string[] => cmdline.toString('utf8').replace(/\0+$/, '').split('\0');
+
+async function readProcess(reader: ProcReader, procRoot: string, pid: number): Promise<ProcessView | undefined> {
   try {
-    const raw = readFileSync(`${procRoot}/${pid}/cmdline`);
+    const raw = await reader.read(`${procRoot}/${pid}/cmdline`);
     if (raw.length === 0) return undefined; // kernel thread or zombie
-    const argv = raw.toString('utf8').replace(/\0+$/, '').split('\0');
-    const comm = readFileSync(`${procRoot}/${pid}/comm`, 'utf8').trim();
-    return { pid, argv, comm };
+    const comm = (await reader.read(`${procRoot}/${pid}/comm`)).toString('utf8').trim();
+    return { pid, argv: argvOf(raw), comm };
   } catch {
     return undefined; // exited while we looked
   }
 }
 
-function readOptional(path: string): string | undefined {
+async function readOptional(reader: ProcReader, path: string): Promise<string | undefined> {
   try {
-    return readFileSync(path, 'utf8');
+    return (await reader.read(path)).toString('utf8');
   } catch {
     return undefined;
   }
 }
 
-export function detectManager(o: DetectOptions): string | undefined {
-  const procRoot = o.procRoot ?? '/proc';
-  const self = o.selfPid ?? process.pid;
-  for (const entry of readdirSync(procRoot)) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === self) continue;
-    let ino: number;
-    try {
-      ino = statSync(`${procRoot}/${pid}/ns/net`).ino;
-    } catch {
-      continue;
-    }
-    if (ino !== o.netnsInode) continue;
-    const p = readProcess(procRoot, pid);
-    if (!p) continue;
-    const found = classifyProcess(p, o.ifname);
-    if (found === undefined) continue;
-    if (!found.startsWith('daemon:')) return found;
-    const daemon = found.slice('daemon:'.length);
-    const stateFile =
-      daemon === 'NetworkManager'
-        ? readOptional(`${procRoot}/${pid}/root/run/NetworkManager/devices/${o.ifindex}`)
-        : readOptional(`${procRoot}/${pid}/root/run/systemd/netif/links/${o.ifindex}`);
-    if (!daemonLeavesLink(daemon, stateFile)) return daemon;
+/** The processes in network namespace `netnsInode`, in /proc's order, without `selfPid`. */
+async function scanProcesses(reader: ProcReader, procRoot: string, selfPid: number, netnsInode: number): Promise<ProcessView[]> {
+  const pids = (await reader.list(procRoot)).filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => pid !== selfPid);
+  const views = await Promise.all(
+    pids.map(async (pid) => {
+      let ino: number;
+      try {
+        ino = await reader.inode(`${procRoot}/${pid}/ns/net`);
+      } catch {
+        return undefined;
+      }
+      return ino === netnsInode ? readProcess(reader, procRoot, pid) : undefined;
+    }),
+  );
+  return views.filter((v) => v !== undefined);
+}
+
+/**
+ * Answers detectManager from one /proc scan per namespace for `scanMaxAgeMs`; calls made
+ * while a scan runs wait for that scan.
+ */
+export class ManagerDetector {
+  private readonly reader: ProcReader;
+  private readonly clock: Pick<Clock, 'now'>;
+  private readonly scanMaxAgeMs: number;
+  private readonly scans = new Map<string, { atMs: number; processes: Promise<ProcessView[]> }>();
+
+  constructor(options: ManagerDetectorOptions = {}) {
+    this.reader = options.reader ?? procFs;
+    this.clock = options.clock ?? { now: () => performance.now() };
+    this.scanMaxAgeMs = options.scanMaxAgeMs ?? 1000;
   }
-  return undefined;
+
+  async detect(o: DetectOptions): Promise<string | undefined> {
+    const procRoot = o.procRoot ?? '/proc';
+    const processes = await this.processes(procRoot, o.selfPid ?? process.pid, o.netnsInode);
+    for (const p of processes) {
+      const found = classifyProcess(p, o.ifname);
+      if (found === undefined || !(await this.stillRuns(procRoot, p))) continue;
+      if (!found.startsWith('daemon:')) return found;
+      const daemon = found.slice('daemon:'.length);
+      const stateFile =
+        daemon === 'NetworkManager'
+          ? await readOptional(this.reader, `${procRoot}/${p.pid}/root/run/NetworkManager/devices/${o.ifindex}`)
+          : await readOptional(this.reader, `${procRoot}/${p.pid}/root/run/systemd/netif/links/${o.ifindex}`);
+      if (!daemonLeavesLink(daemon, stateFile)) return daemon;
+    }
+    return undefined;
+  }
+
+  private processes(procRoot: string, selfPid: number, netnsInode: number): Promise<ProcessView[]> {
+    const now = this.clock.now();
+    for (const [key, scan] of this.scans) if (now - scan.atMs >= this.scanMaxAgeMs) this.scans.delete(key);
+    const key = `${procRoot}\0${netnsInode}\0${selfPid}`;
+    const cached = this.scans.get(key);
+    if (cached) return cached.processes;
+    const scan = { atMs: now, processes: scanProcesses(this.reader, procRoot, selfPid, netnsInode) };
+    this.scans.set(key, scan);
+    // A failed scan is not kept: the next call tries again.
+    scan.processes.catch(() => {
+      if (this.scans.get(key) === scan) this.scans.delete(key);
+    });
+    return scan.processes;
+  }
+
+  /** The scan may be older than the call: a process that has exited since (or whose pid was reused) does not count. */
+  private async stillRuns(procRoot: string, p: ProcessView): Promise<boolean> {
+    try {
+      return argvOf(await this.reader.read(`${procRoot}/${p.pid}/cmdline`)).join('\0') === p.argv.join('\0');
+    } catch {
+      return false;
+    }
+  }
+}
+
+const shared = new ManagerDetector();
+
+/** The manager of link `ifname`/`ifindex` in the namespace, or undefined when none is seen. */
+export function detectManager(o: DetectOptions): Promise<string | undefined> {
+  return shared.detect(o);
 }
