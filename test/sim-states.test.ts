@@ -304,6 +304,32 @@ describe('Cellular', () => {
     track(rec, 'cell0');
   });
 
+  test('a modem left in data mode: modem-silent, then the V.250 escape (+++ between guard times) and ATH → CONNECTED', async () => {
+    const { world, net } = await simNetwork('default', {}, (w) => (w.modem('cell0').options.inDataMode = true));
+    const rec = recorder();
+    const cell = net.open({ interface: 'cell0', cellconfig: { apn: 'internet' } }, rec.onState);
+    await untilState(world, cell, NetState.CONNECTED, 120_000);
+    assert.deepEqual(rec.steps(), ['STARTING opened', 'CELLULAR_PINGING modem-probing', 'CELLULAR_STOPPED_UNHAPPY modem-silent', ...CELL_REDIAL]);
+    const modem = world.modem('cell0');
+    assert.equal(modem.options.inDataMode, false, 'the escape took the modem out of data mode');
+    assert.equal(modem.commands[0], 'ATH', 'the first line the modem heard in command mode ends the call');
+    await closeAndCheck(world, cell);
+    track(rec, 'cell0');
+  });
+
+  test('the escape needs its guard times: with a guard shorter than the modem\'s, the modem stays in data mode', async () => {
+    const { world, net } = await simNetwork('default', { driver: { modemTiming: { escapeGuardMs: 500 } } }, (w) => (w.modem('cell0').options.inDataMode = true));
+    const rec = recorder();
+    const cell = net.open({ interface: 'cell0', cellconfig: { apn: 'internet' } }, rec.onState);
+    await world.run(120_000);
+    assert.ok(!rec.changes.some((c) => c.state === NetState.CONNECTED));
+    assert.ok(rec.changes.filter((c) => c.reason === 'modem-silent').length >= 3, 'silent, again and again');
+    assert.equal(world.modem('cell0').options.inDataMode, true);
+    assert.equal(world.modem('cell0').commandCount, 0, 'not one command line reached the modem');
+    await closeAndCheck(world, cell);
+    track(rec, 'cell0');
+  });
+
   test('SIM missing: WAITING_FOR_SIM sim-missing; a SIM inserted → CONNECTED', async () => {
     const { world, net } = await simNetwork('sim-missing');
     const rec = recorder();

@@ -10,6 +10,8 @@ import type { SimModem, SimWorld } from './world.js';
 import type { SimPlatform } from './platform.js';
 
 const REG_STAT: Record<string, number> = { home: 1, roaming: 5, denied: 3, searching: 2 };
+/** V.250 S12: the escape's guard time (its default, 50 × 20 ms). */
+const ESCAPE_GUARD_MS = 1000;
 
 function modemForDevice(world: SimWorld, device: string): SimModem | undefined {
   for (const [name, m] of world.modems) if (device === `/dev/sim/${name}` || device === name) return m;
@@ -24,8 +26,27 @@ export async function openSimModemPort(world: SimWorld, device: string): Promise
   let closed = false;
   let echo = true;
   let pending = '';
-  let dataMode = false;
+  // A call nobody ended survives the port being closed and opened again: it is the modem's.
+  let dataMode = modem.options.inDataMode;
   let firstRegQueryAtMs: number | undefined;
+  let lastDataWriteMs = -Infinity;
+  /** Bumped by every write in data mode: an escape whose second guard time saw bytes is void. */
+  let escapeToken = 0;
+
+  /** In data mode: "+++" after a guard time of silence, then another guard time, is the escape. */
+  const dataModeWrite = (text: string) => {
+    const now = world.clock.now();
+    const token = ++escapeToken;
+    if (text === '+++' && now - lastDataWriteMs >= ESCAPE_GUARD_MS) {
+      world.later(() => {
+        if (token !== escapeToken || !dataMode || closed) return;
+        dataMode = false;
+        modem.options.inDataMode = false;
+        respond('OK');
+      }, ESCAPE_GUARD_MS);
+    }
+    lastDataWriteMs = now;
+  };
 
   const out = (text: string) => {
     if (closed) return;
@@ -115,8 +136,10 @@ export async function openSimModemPort(world: SimWorld, device: string): Promise
   return {
     write: async (data) => {
       if (closed) throw new ClosedError(`${device}: port closed`);
-      if (dataMode) return; // PPP frames: the simulated pppd does not need them
-      pending += typeof data === 'string' ? data : Buffer.from(data).toString('latin1');
+      const text = typeof data === 'string' ? data : Buffer.from(data).toString('latin1');
+      // PPP frames (the simulated pppd does not need them), or AT into a call nobody ended.
+      if (dataMode) return dataModeWrite(text);
+      pending += text;
       let i: number;
       while ((i = pending.search(/[\r\n]/)) >= 0) {
         const line = pending.slice(0, i);

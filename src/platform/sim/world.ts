@@ -181,6 +181,12 @@ export interface ModemOptions {
   registrationDelayMs?: number;
   /** The modem answers nothing. */
   silent?: boolean;
+  /**
+   * The modem is in data mode from a call nobody ended (a crashed program, a modem that
+   * ignores DTR): AT goes nowhere until the V.250 escape, "+++" with a second of silence
+   * before and after it; then it answers OK and takes commands (ATH ends the call).
+   */
+  inDataMode?: boolean;
   /** The address PPP gives. */
   pppAddress?: string;
   pppPeer?: string;
@@ -214,6 +220,7 @@ export class SimModem {
       registration: 'home',
       registrationDelayMs: 5000,
       silent: false,
+      inDataMode: false,
       pppAddress: '10.64.64.2',
       pppPeer: '10.64.64.1',
       pppDns: ['10.64.64.1'],
