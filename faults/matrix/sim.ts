@@ -195,6 +195,29 @@ export const simScenarios: Scenario[] = [
     },
   },
   {
+    name: 'sim-modem-in-data-mode',
+    where: 'sim',
+    description: 'the modem is in data mode from a call nobody ended: modem-silent, then the V.250 escape and ATH bring it back (no re-open)',
+    async run(): Promise<ScenarioOutcome> {
+      const r = await rig((w) => (w.modem('cell0').options.inDataMode = true));
+      const t0 = r.world.clock.now();
+      const cell = open(r, CELL);
+      const unhappy = await untilChange(r, 0, NetState.CELLULAR_STOPPED_UNHAPPY);
+      assert.equal(unhappy.reason, 'modem-silent');
+      const c = await untilChange(r, r.changes.indexOf(unhappy), NetState.CONNECTED);
+      assert.equal(r.world.modem('cell0').options.inDataMode, false);
+      assert.equal(r.world.modem('cell0').commands[0], 'ATH');
+      return {
+        iterations: 1,
+        finalState: `CONNECTED ${cell.ipv4?.address} over ppp0; the first command the modem heard was ATH`,
+        recoveryMs: [c.atMs - unhappy.atMs],
+        recoveryUnit: 'virtual ms',
+        figures: { 'open → UNHAPPY(modem-silent) (virtual ms)': unhappy.atMs - t0 },
+        leftBehind: await closeAndInspect(r, [cell]),
+      };
+    },
+  },
+  {
     name: 'sim-ppp-dropped',
     where: 'sim',
     description: 'the network drops the data call (NO CARRIER, pppd exits) under a CONNECTED modem (×50 long, ×10 short)',
