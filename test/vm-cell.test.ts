@@ -29,6 +29,7 @@ describeVm('cellular in the VM lab (AT over a pty, real pppd, kernel PPP)', {
   vm.testPassed('silent modem: UNHAPPY modem-silent', 'cell-modem-silent');
   vm.testPassed('NO CARRIER mid-session: UNHAPPY ppp-dropped (LCP echo timeout), then CONNECTED again by itself', 'cell-no-carrier-recovers');
   vm.testPassed('close after a recovery releases pppd and the port', 'cell-no-carrier-close');
+  vm.testPassed('nicup SIGKILLed while CONNECTED: the next start stops the pppd it left and comes up on the same modem', 'cell-killed-orphan-stopped');
   vm.testStatesSeen('every cellular state (300–306) and CONNECTED came from a real AT exchange and pppd', {
     tag: 'CELL-STATES',
     kind: 'cellular',

@@ -13,7 +13,7 @@ import { openSerial } from '../../../../src/platform/linux/serial.js';
 import { RecordedInterface, guestChecks, guestDir, processes, sleep, type Proc } from '../guest-lib.js';
 
 export { NetState } from '../../../../src/index.js';
-export { assertInOrder, guestDir, ipv4Of, processes, sleep, type Proc } from '../guest-lib.js';
+export { assertInOrder, guestDir, ipv4Of, processes, sleep, waitUntil, type Proc } from '../guest-lib.js';
 
 /** The modem's port. cellconfig.device must be under /dev/; devtmpfs is writable in the guest. */
 export const MODEM_TTY = '/dev/ttyLAB0';

@@ -6,9 +6,14 @@ import * as connect from './connect.js';
 import * as sim from './sim.js';
 import * as network from './network.js';
 import * as noCarrier from './no-carrier.js';
+import * as killed from './killed.js';
+
+// killed.ts starts this script again as the nicup it kills.
+if (process.argv.includes('--killed-child')) await killed.child();
 
 await connect.run();
 await sim.run();
 await network.run();
 await noCarrier.run();
+await killed.run();
 finish('cellular');
