@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Network, NetState, stateName } from '../../src/index.js';
 import type { NetInterface, StateChange } from '../../src/index.js';
 import { LinuxPlatform } from '../../src/platform/linux/index.js';
-import { cmdlineSampler, scenario, waitUntil } from './guest-lib.js';
+import { cmdlineSampler, ledgerFiles, scenario, waitUntil } from './guest-lib.js';
 import { SECRETS } from '../security/secrets.js';
 
 const LONG = process.env['FAULT_LONG'] === '1';
@@ -81,6 +81,7 @@ function leftovers(): string[] {
   for (const pid of pppdPids()) left.push(`pppd ${pid} still running`);
   for (const d of readdirSync('/run').filter((x) => x.startsWith('nicup-ppp-'))) left.push(`/run/${d}`);
   if (existsSync('/sys/class/net/ppp0')) left.push('ppp0 still exists');
+  left.push(...ledgerFiles());
   return left;
 }
 

@@ -3,6 +3,7 @@
 // matrix row) and LAB-PASS/LAB-FAIL for the console protocol; a sampler watches the command
 // line of every process in the guest for the secrets while the scripts run.
 // The node helpers of the VM lab's own guest scripts (processes, sleep, waitUntil) serve here too.
+import { readdirSync } from 'node:fs';
 import { processes } from '../../test/lab/vm/guest-lib.js';
 
 export { sleep, waitUntil } from '../../test/lab/vm/guest-lib.js';
@@ -49,4 +50,17 @@ export function cmdlineSampler(everyMs = 20): { stop(): string[] } {
       return [...seen];
     },
   };
+}
+
+/** Files of nicup's ledgers still in /run/nicup (leftovers, children): after every close there must be none. */
+export function ledgerFiles(): string[] {
+  const left: string[] = [];
+  for (const dir of ['/run/nicup/leftovers', '/run/nicup/children']) {
+    try {
+      for (const f of readdirSync(dir)) left.push(`${dir}/${f}`);
+    } catch {
+      // no such directory: nothing recorded
+    }
+  }
+  return left;
 }

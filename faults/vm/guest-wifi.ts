@@ -6,7 +6,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetState, PRIVATE_DIR, STA_IF, Station, hostapdCli, ipv4Of, startAp, supplicantProcesses, type ApEnv } from '../../test/lab/vm/wifi/wifi-lab.js';
-import { cmdlineSampler, scenario, sleep, waitUntil } from './guest-lib.js';
+import { cmdlineSampler, ledgerFiles, scenario, sleep, waitUntil } from './guest-lib.js';
 import { SECRETS, VM_WIFI_SSID } from '../security/secrets.js';
 
 const LONG = process.env['FAULT_LONG'] === '1';
@@ -37,10 +37,10 @@ function leftovers(): string[] {
   for (const p of supplicantProcesses()) left.push(`wpa_supplicant ${p.pid} still running`);
   try {
     for (const f of readdirSync('/run/nicup').filter((x) => x.startsWith('wpa-'))) left.push(`/run/nicup/${f}`);
-    for (const f of readdirSync('/run/nicup/leftovers')) left.push(`/run/nicup/leftovers/${f}`);
   } catch {
     // no /run/nicup: nothing left
   }
+  left.push(...ledgerFiles());
   const addrs = ipv4Of(STA_IF);
   if (addrs.length > 0) left.push(`${STA_IF}: ${addrs.join(', ')}`);
   return left;
