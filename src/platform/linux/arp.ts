@@ -20,10 +20,9 @@ import {
   macBytes,
   step,
   stepAnnouncer,
-  type AnnounceInput,
   type AnnounceResult,
   type AnnounceState,
-  type ProbeInput,
+  type ArpMachineAction,
   type ProbeResult,
   type ProbeState,
 } from '../../protocols/arp/index.js';
@@ -184,68 +183,104 @@ export interface RunProbeParams {
  * settles, whatever the outcome.
  */
 export function runProbe(p: RunProbeParams): Promise<ProbeResult> {
-  return new Promise<ProbeResult>((resolve, reject) => {
-    let state: ProbeState;
-    try {
-      state = createProbe({ mac: p.mac, address: p.address, timeoutMs: p.timeoutMs, random: p.random ?? Math.random, ...(p.probes !== undefined ? { probes: p.probes } : {}) });
-    } catch (e) {
-      p.io.close();
-      reject(e);
-      return;
-    }
+  let state: ProbeState;
+  try {
+    state = createProbe({ mac: p.mac, address: p.address, timeoutMs: p.timeoutMs, random: p.random ?? Math.random, ...(p.probes !== undefined ? { probes: p.probes } : {}) });
+  } catch (e) {
+    p.io.close();
+    return Promise.reject(e);
+  }
+  return runMachine({
+    io: p.io,
+    clock: p.clock,
+    state,
+    step,
+    start: { type: 'start' },
+    timer: { type: 'timer' },
+    packet: (data) => ({ type: 'packet' as const, data }),
+    signals: p.signal ? [p.signal] : [],
+    abort: { error: () => new ClosedError(`probe ${p.address}: platform disposed`) },
+    ...(p.log ? { log: p.log } : {}),
+  });
+}
+
+interface MachineRun<S, I, R> {
+  io: ArpIo;
+  clock: Clock;
+  state: S;
+  step(state: S, input: I, nowMs: number): { state: S; actions: readonly ArpMachineAction<R>[] };
+  start: I;
+  timer: I;
+  /** Received packets as the machine's input (a machine that only sends has none). */
+  packet?: (data: Uint8Array) => I;
+  signals: readonly AbortSignal[];
+  /** On abort: an input the machine settles on by itself, or an error to reject with. */
+  abort: { input: I } | { error: () => Error };
+  log?: (message: string) => void;
+}
+
+/**
+ * Runs an ARP machine to its `done` over `io`, owning the one timer; `io` is closed when it
+ * settles, whatever the outcome. A send failure (the link gone) rejects with it.
+ */
+function runMachine<S, I, R>(m: MachineRun<S, I, R>): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    let state = m.state;
     let timer: TimerHandle | undefined;
     let settled = false;
     const settle = (fn: () => void) => {
       if (settled) return;
       settled = true;
-      p.clock.clearTimeout(timer);
+      m.clock.clearTimeout(timer);
       timer = undefined;
-      p.signal?.removeEventListener('abort', onAbort);
-      p.io.close();
+      for (const s of m.signals) s.removeEventListener('abort', onAbort);
+      m.io.close();
       fn();
     };
-    const onAbort = () => settle(() => reject(new ClosedError(`probe ${p.address}: platform disposed`)));
-    const input = (i: ProbeInput) => {
+    const abort = m.abort;
+    const onAbort = () => ('input' in abort ? input(abort.input) : settle(() => reject(abort.error())));
+    const input = (i: I) => {
       if (settled) return;
-      const r = step(state, i, p.clock.now());
+      const r = m.step(state, i, m.clock.now());
       state = r.state;
       for (const a of r.actions) {
         switch (a.type) {
           case 'send':
             try {
-              p.io.send(a.data);
+              m.io.send(a.data);
             } catch (e) {
               settle(() => reject(e));
               return;
             }
             break;
           case 'setTimer':
-            p.clock.clearTimeout(timer);
-            timer = p.clock.setTimeout(() => {
+            m.clock.clearTimeout(timer);
+            timer = m.clock.setTimeout(() => {
               timer = undefined;
-              input({ type: 'timer' });
-            }, a.atMs - p.clock.now());
+              input(m.timer);
+            }, a.atMs - m.clock.now());
             break;
           case 'clearTimer':
-            p.clock.clearTimeout(timer);
+            m.clock.clearTimeout(timer);
             timer = undefined;
             break;
           case 'done':
             settle(() => resolve(a.result));
             return;
           case 'log':
-            p.log?.(a.message);
+            m.log?.(a.message);
             break;
         }
       }
     };
-    if (p.signal?.aborted) {
+    if (m.signals.some((s) => s.aborted)) {
       onAbort();
       return;
     }
-    p.signal?.addEventListener('abort', onAbort, { once: true });
-    p.io.onPacket((data) => input({ type: 'packet', data }));
-    input({ type: 'start' });
+    for (const s of m.signals) s.addEventListener('abort', onAbort, { once: true });
+    const packet = m.packet;
+    if (packet) m.io.onPacket((data) => input(packet(data)));
+    input(m.start);
   });
 }
 
@@ -308,73 +343,28 @@ export interface RunAnnouncementsParams {
  * the end, whatever it is. A send failure (the link gone) rejects with it.
  */
 export function runAnnouncements(p: RunAnnouncementsParams): Promise<AnnounceResult> {
-  return new Promise<AnnounceResult>((resolve, reject) => {
-    let state: AnnounceState;
-    try {
-      state = createAnnouncer({
-        mac: p.mac,
-        address: p.address,
-        ...(p.count !== undefined ? { count: p.count } : {}),
-        ...(p.intervalMs !== undefined ? { intervalMs: p.intervalMs } : {}),
-      });
-    } catch (e) {
-      p.io.close();
-      reject(e);
-      return;
-    }
-    const signals = p.signals ?? [];
-    let timer: TimerHandle | undefined;
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      p.clock.clearTimeout(timer);
-      timer = undefined;
-      for (const s of signals) s.removeEventListener('abort', onAbort);
-      p.io.close();
-      fn();
-    };
-    const onAbort = () => input({ type: 'cancel' });
-    const input = (i: AnnounceInput) => {
-      if (settled) return;
-      const r = stepAnnouncer(state, i, p.clock.now());
-      state = r.state;
-      for (const a of r.actions) {
-        switch (a.type) {
-          case 'send':
-            try {
-              p.io.send(a.data);
-            } catch (e) {
-              settle(() => reject(e));
-              return;
-            }
-            break;
-          case 'setTimer':
-            p.clock.clearTimeout(timer);
-            timer = p.clock.setTimeout(() => {
-              timer = undefined;
-              input({ type: 'timer' });
-            }, a.atMs - p.clock.now());
-            break;
-          case 'clearTimer':
-            p.clock.clearTimeout(timer);
-            timer = undefined;
-            break;
-          case 'done':
-            settle(() => resolve(a.result));
-            return;
-          case 'log':
-            p.log?.(a.message);
-            break;
-        }
-      }
-    };
-    if (signals.some((s) => s.aborted)) {
-      onAbort();
-      return;
-    }
-    for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
-    input({ type: 'start' });
+  let state: AnnounceState;
+  try {
+    state = createAnnouncer({
+      mac: p.mac,
+      address: p.address,
+      ...(p.count !== undefined ? { count: p.count } : {}),
+      ...(p.intervalMs !== undefined ? { intervalMs: p.intervalMs } : {}),
+    });
+  } catch (e) {
+    p.io.close();
+    return Promise.reject(e);
+  }
+  return runMachine({
+    io: p.io,
+    clock: p.clock,
+    state,
+    step: stepAnnouncer,
+    start: { type: 'start' },
+    timer: { type: 'timer' },
+    signals: p.signals ?? [],
+    abort: { input: { type: 'cancel' } },
+    ...(p.log ? { log: p.log } : {}),
   });
 }
 

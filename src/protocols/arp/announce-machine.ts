@@ -11,6 +11,7 @@
  * it starts on another event (the address configured, which the probe cannot see) and a
  * probe's verdict is final. Ongoing conflict detection and defence (§2.4) are not done.
  */
+import type { ArpMachineAction } from './machine-action.js';
 import { ArgumentError } from '../../errors.js';
 import { encodeAnnouncement, ipv4Bytes, macBytes } from './packet-codec.js';
 
@@ -60,15 +61,8 @@ export interface AnnounceState {
 
 export type AnnounceInput = { type: 'start' } | { type: 'timer' } | { type: 'cancel' };
 
-export type AnnounceAction =
-  /** Send this ARP body to the broadcast MAC; `announcement` counts from 1. */
-  | { type: 'send'; data: Uint8Array; announcement: number }
-  /** Arm the one timer (replacing any armed one) to fire at this monotonic time. */
-  | { type: 'setTimer'; atMs: number }
-  | { type: 'clearTimer' }
-  /** The end (all sent, or cancelled); nothing follows it. */
-  | { type: 'done'; result: AnnounceResult }
-  | { type: 'log'; message: string };
+/** `announcement` counts from 1; `done` comes when all are sent, or cancelled. */
+export type AnnounceAction = ArpMachineAction<AnnounceResult, { announcement: number }>;
 
 export interface AnnounceStepResult {
   state: AnnounceState;

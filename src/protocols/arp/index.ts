@@ -60,3 +60,4 @@ export type {
   AnnounceStepResult,
   ResolvedAnnounceConfig,
 } from './announce-machine.js';
+export type { ArpMachineAction } from './machine-action.js';

@@ -13,6 +13,7 @@
  * the DHCP exchange before it already does), the others at random gaps in the first half,
  * and the verdict at `timeoutMs` — at least half of it after the last probe.
  */
+import type { ArpMachineAction } from './machine-action.js';
 import { ArgumentError } from '../../errors.js';
 import { decodeArp, encodeProbe, ipv4Bytes, isConflict, macBytes } from './packet-codec.js';
 
@@ -83,15 +84,8 @@ export interface ProbeState {
 
 export type ProbeInput = { type: 'start' } | { type: 'timer' } | { type: 'packet'; data: Uint8Array };
 
-export type ProbeAction =
-  /** Send this ARP body to the broadcast MAC; `probe` counts from 1. */
-  | { type: 'send'; data: Uint8Array; probe: number }
-  /** Arm the one timer (replacing any armed one) to fire at this monotonic time. */
-  | { type: 'setTimer'; atMs: number }
-  | { type: 'clearTimer' }
-  /** The verdict; nothing follows it. */
-  | { type: 'done'; result: ProbeResult }
-  | { type: 'log'; message: string };
+/** `probe` counts from 1; `done` carries the verdict. */
+export type ProbeAction = ArpMachineAction<ProbeResult, { probe: number }>;
 
 export interface ProbeStepResult {
   state: ProbeState;
