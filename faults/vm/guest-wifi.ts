@@ -91,7 +91,7 @@ await scenario('vm-wifi-supplicant-killed', async (r) => {
       if (after.length !== 1 || after[0]!.pid === before[0]!.pid) throw new Error(`after the restart: ${after.map((p) => p.pid).join(', ')}`);
       r.iterations++;
     }
-    r.finalState = `CONNECTED ${st.iface.ipTable()?.ipv4.address} with the ${n + 1}th wpa_supplicant`;
+    r.finalState = `CONNECTED ${st.iface.ipTable()?.ipv4.address} with wpa_supplicant number ${n + 1}`;
   } finally {
     await st.close();
   }
