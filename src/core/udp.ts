@@ -65,6 +65,10 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
   #refilledAtMs: number;
   #unsubscribe: () => void;
   #binding: Promise<void> | undefined;
+  // The last destination that passed the format check, and whether it is RFC 1918:
+  // a program sends to the same peer over and over, so each send skips the parse.
+  #checkedAddress: string | undefined;
+  #checkedPrivate = false;
   readonly rules: UdpRules;
 
   /** @internal use NetInterface.openUdp */
@@ -168,6 +172,9 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
     return this.session.ipv4?.device ?? this.session.ifname;
   }
 
+  // One handler for every fire-and-forget send, not a closure per datagram.
+  readonly #reportSendError = (err: Error): void => this.report(err);
+
   /** Errors after the fact go to 'error' listeners; without one they are dropped (a socket error must not end the process). */
   private report(err: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
@@ -176,15 +183,20 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
   /** Checks a send against the rules; throws ArgumentError/ClosedError as impOS does. */
   private check(address: string, port: number, data: Uint8Array | string): Buffer {
     if (this.#closed) throw new ClosedError('udpsocket: socket is closed');
-    if (typeof address !== 'string' || isIP(address) !== 4) throw new ArgumentError('address: must be a dotted-quad IPv4 address', { field: 'address' });
-    if (this.rules.privateOnly && !isPrivateIpv4(address)) {
+    if (address !== this.#checkedAddress) {
+      if (typeof address !== 'string' || isIP(address) !== 4) throw new ArgumentError('address: must be a dotted-quad IPv4 address', { field: 'address' });
+      this.#checkedAddress = address;
+      this.#checkedPrivate = isPrivateIpv4(address);
+    }
+    if (this.rules.privateOnly && !this.#checkedPrivate) {
       throw new ArgumentError('address: must be private (10/8, 172.16/12 or 192.168/16)', { field: 'address' });
     }
     // impOS allows 0; no datagram can be sent to port 0, so nicup refuses it at once.
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ArgumentError('port: must be an integer from 1 to 65535', { field: 'port' });
     if (this.rules.forbidDhcpPorts && (port === 67 || port === 68)) throw new ArgumentError('port: 67 and 68 are reserved for DHCP', { field: 'port' });
     let buf: Buffer;
-    if (typeof data === 'string') buf = Buffer.from(data, 'utf8');
+    if (Buffer.isBuffer(data)) buf = data;
+    else if (typeof data === 'string') buf = Buffer.from(data, 'utf8');
     else if (data instanceof Uint8Array) buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     else throw new ArgumentError('data: must be a string or a Uint8Array/Buffer', { field: 'data' });
     if (buf.length > MAX_UDP_PAYLOAD) throw new ArgumentError(`data: at most ${MAX_UDP_PAYLOAD} bytes`, { field: 'data' });
@@ -212,9 +224,7 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
     const t = this.#transport;
     if (!t) return SendError.NOT_CONNECTED;
     if (!this.takeToken()) return SendError.WOULDBLOCK;
-    t.send(buf, port, address).catch((err: Error) => {
-      if (this.listenerCount('error') > 0) this.emit('error', err);
-    });
+    t.send(buf, port, address).then(undefined, this.#reportSendError);
     return SendError.OK;
   }
 

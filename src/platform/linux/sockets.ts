@@ -58,10 +58,21 @@ export interface OpenUdpParams {
   onClosed?: (t: LinuxUdpTransport) => void;
 }
 
+/** Destinations remembered per socket (their sockaddr already encoded). */
+const DESTINATION_CACHE_SIZE = 8;
+
+interface Destination {
+  address: string;
+  port: number;
+  to: Buffer;
+}
+
+/** A datagram waiting for the socket to become writable (EAGAIN/ENOBUFS), in send order. */
 interface QueuedSend {
   data: Uint8Array;
-  address: Buffer;
-  description: string;
+  to: Buffer;
+  address: string;
+  port: number;
   resolve: () => void;
   reject: (e: Error) => void;
 }
@@ -75,6 +86,11 @@ export class LinuxUdpTransport implements UdpTransport {
   private readonly poll: FdPoll;
   private closed = false;
   private waitingWritable = false;
+  // Recent destinations, checked and encoded: programs send to a few peers over and over, and
+  // parsing plus a new sockaddr per send costs more than the sendto itself. An entry is
+  // never rewritten in place (a queued send may hold its Buffer); the oldest is replaced.
+  private readonly destinations: Destination[] = [];
+  private nextDestination = 0;
 
   static open(p: OpenUdpParams): LinuxUdpTransport {
     const c = libc();
@@ -131,20 +147,55 @@ export class LinuxUdpTransport implements UdpTransport {
 
   send(data: Uint8Array, port: number, address: string): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError(`send on ${this.device}: socket closed`));
+    if (!(data instanceof Uint8Array)) return Promise.reject(new ArgumentError('data: must be a Uint8Array or Buffer', { field: 'data' }));
     let to: Buffer;
     try {
-      if (!(data instanceof Uint8Array)) throw new ArgumentError('data: must be a Uint8Array or Buffer', { field: 'data' });
-      if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new ArgumentError('port: must be an integer from 1 to 65535', { field: 'port' });
-      }
-      to = encodeSockaddrIn(requireIpv4(address, 'address'), port);
+      to = this.sockaddrOf(address, port);
     } catch (e) {
       return Promise.reject(e);
     }
+    if (this.sendQueue.length === 0) {
+      // Nothing waits ahead of this datagram, so order allows sending it now.
+      const errno = this.sendNow(data, to);
+      if (errno === 0) return Promise.resolve();
+      if (errno !== EAGAIN && errno !== ENOBUFS) return Promise.reject(sendError(this.describeSend(address, port), errno));
+      this.wantWritable(true);
+    }
     return new Promise((resolve, reject) => {
-      this.sendQueue.push({ data, address: to, description: `send to ${address}:${port} on ${this.device}`, resolve, reject });
-      this.flushSends();
+      this.sendQueue.push({ data, to, address, port, resolve, reject });
+      if (!this.waitingWritable) this.flushSends();
     });
+  }
+
+  /** The destination's sockaddr: from the cache, or checked and encoded (and remembered). */
+  private sockaddrOf(address: string, port: number): Buffer {
+    const cache = this.destinations;
+    for (let i = 0; i < cache.length; i++) {
+      const d = cache[i]!;
+      if (d.port === port && d.address === address) return d.to;
+    }
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new ArgumentError('port: must be an integer from 1 to 65535', { field: 'port' });
+    }
+    const to = encodeSockaddrIn(requireIpv4(address, 'address'), port);
+    cache[this.nextDestination] = { address, port, to };
+    this.nextDestination = (this.nextDestination + 1) % DESTINATION_CACHE_SIZE;
+    return to;
+  }
+
+  /** 0 once the kernel took the datagram, else the errno (EINTR retried). */
+  private sendNow(data: Uint8Array, to: Buffer): number {
+    const c = libc();
+    for (;;) {
+      if (c.sendto(this.fd, data, data.byteLength, 0, to, 16) >= 0) return 0;
+      const errno = c.errno();
+      if (errno !== EINTR) return errno;
+    }
+  }
+
+  /** For error messages only: built when a send fails, not for every send. */
+  private describeSend(address: string, port: number): string {
+    return `send to ${address}:${port} on ${this.device}`;
   }
 
   onMessage(listener: (d: Datagram) => void): void {
@@ -169,7 +220,7 @@ export class LinuxUdpTransport implements UdpTransport {
     // Stop polling before closing: uv_poll must not watch a descriptor that may be reused.
     this.poll.close();
     libc().close(this.fd);
-    for (const q of this.sendQueue.splice(0)) q.reject(new ClosedError(`${q.description}: socket closed`));
+    for (const q of this.sendQueue.splice(0)) q.reject(new ClosedError(`${this.describeSend(q.address, q.port)}: socket closed`));
     this.messageListeners.clear();
     this.errorListeners.clear();
     this.params.onClosed?.(this);
@@ -183,23 +234,16 @@ export class LinuxUdpTransport implements UdpTransport {
   }
 
   private flushSends(): void {
-    const c = libc();
     while (!this.closed && this.sendQueue.length > 0) {
       const q = this.sendQueue[0]!;
-      const n = c.sendto(this.fd, q.data, q.data.byteLength, 0, q.address, 16);
-      if (n < 0) {
-        const errno = c.errno();
-        if (errno === EINTR) continue;
-        if (errno === EAGAIN || errno === ENOBUFS) {
-          this.wantWritable(true);
-          return;
-        }
-        this.sendQueue.shift();
-        q.reject(sendError(q.description, errno));
-        continue;
+      const errno = this.sendNow(q.data, q.to);
+      if (errno === EAGAIN || errno === ENOBUFS) {
+        this.wantWritable(true);
+        return;
       }
       this.sendQueue.shift();
-      q.resolve();
+      if (errno === 0) q.resolve();
+      else q.reject(sendError(this.describeSend(q.address, q.port), errno));
     }
     this.wantWritable(false);
   }
