@@ -5,7 +5,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArgumentError, ClosedError, IMPOS_UDP_RULES, InterfaceNotUpError, MAX_UDP_PAYLOAD, NetState, PortInUseError, SendError } from '../src/index.js';
+import { ArgumentError, ClosedError, IMPOS_UDP_RULES, InterfaceNotUpError, MAX_UDP_PAYLOAD, NetState, PlatformError, PortInUseError, SendError } from '../src/index.js';
 import type { Datagram, UdpMessage } from '../src/index.js';
 import { closeAndCheck, simNetwork, until, untilState } from './helpers/sim.js';
 
@@ -128,6 +128,40 @@ describe('impOS rules', () => {
     await closeAndCheck(world, eth);
   });
 
+  test('an address accepted once is still checked against the rules on every send; data arrives as given', async () => {
+    const { world, eth, host } = await connectedEth();
+    const other = world.segment('eth0').host('192.168.1.51');
+    const atHost: string[] = [];
+    host.bind(7000, (d) => atHost.push(`${HOST} ${d.data.toString('hex')}`));
+    other.bind(7000, (d) => atHost.push(`192.168.1.51 ${d.data.toString('hex')}`));
+    const rules = { ...IMPOS_UDP_RULES, rateLimit: { burst: 1000, perSecond: 25 } };
+    const sock = await eth.openUdp({ rules });
+    const field = (f: string) => (err: unknown) => err instanceof ArgumentError && err.field === f;
+    const view = new Uint8Array(new Uint8Array([9, 1, 2, 3, 9]).buffer, 1, 3);
+    assert.equal(sock.send(HOST, 7000, Buffer.from([0xaa])), SendError.OK);
+    assert.throws(() => sock.send(HOST, 67, 'x'), field('port'));
+    assert.throws(() => sock.send(HOST, 0, 'x'), field('port'));
+    assert.throws(() => sock.send(HOST, 7000, 5 as unknown as string), field('data'));
+    assert.throws(() => sock.send('8.8.8.8', 7000, 'x'), field('address'));
+    assert.throws(() => sock.send('8.8.8.8', 7000, 'x'), field('address'), 'a refused address stays refused');
+    assert.equal(sock.send('192.168.1.51', 7000, view), SendError.OK);
+    assert.throws(() => sock.send('192.168.1', 7000, 'x'), field('address'));
+    assert.equal(sock.send(['192', '168', '1', '50'].join('.'), 7000, 'hi'), SendError.OK);
+    // The rules object is the socket's own: a rule turned on later applies to an address already seen.
+    const open = await eth.openUdp();
+    // Before any address was accepted, nothing passes for checked.
+    assert.throws(() => open.send(undefined as unknown as string, 53, 'x'), field('address'));
+    assert.equal(open.send('8.8.8.8', 53, 'x'), SendError.OK);
+    open.rules.privateOnly = true;
+    assert.throws(() => open.send('8.8.8.8', 53, 'x'), field('address'));
+    await until(world, () => atHost.length === 3, 'the three accepted datagrams');
+    assert.deepEqual(atHost, [`${HOST} aa`, '192.168.1.51 010203', `${HOST} ${Buffer.from('hi').toString('hex')}`]);
+    await sock.close();
+    assert.throws(() => sock.send(HOST, 7000, 'x'), ClosedError);
+    await open.close();
+    await closeAndCheck(world, eth);
+  });
+
   test('the rules are opt-in: a socket without them may use port 67 and public addresses', async () => {
     const { world, eth } = await connectedEth();
     const sock = await eth.openUdp();
@@ -211,6 +245,25 @@ describe('impOS rules', () => {
 });
 
 describe('bounces', () => {
+  test('a fire-and-forget send that the platform rejects (cable gone, not yet noticed) becomes an error event; without a listener it is dropped', async () => {
+    const { world, eth } = await connectedEth();
+    const sock = await eth.openUdp();
+    const errors: Error[] = [];
+    sock.on('error', (e) => errors.push(e));
+    world.setCable('eth0', false);
+    // Still bound: the interface has not seen the carrier loss yet, the platform refuses the send.
+    assert.equal(sock.bound, true);
+    assert.equal(sock.send(HOST, 7000, 'a'), SendError.OK);
+    assert.equal(sock.send(HOST, 7000, 'b'), SendError.OK);
+    await until(world, () => errors.length === 2, 'one error event per refused send');
+    assert.ok(errors.every((e) => e instanceof PlatformError), errors.map((e) => e.message).join('; '));
+    sock.removeAllListeners('error');
+    world.setCable('eth0', true);
+    await untilState(world, eth, NetState.CONNECTED);
+    await sock.close();
+    await closeAndCheck(world, eth);
+  });
+
   test('the socket survives a cable pull: NOT_CONNECTED (1) while down, then works on the same port', async () => {
     const { world, eth, host } = await connectedEth();
     const atHost: Datagram[] = [];

@@ -183,7 +183,8 @@ export class UdpSocket extends EventEmitter<UdpSocketEvents> {
   /** Checks a send against the rules; throws ArgumentError/ClosedError as impOS does. */
   private check(address: string, port: number, data: Uint8Array | string): Buffer {
     if (this.#closed) throw new ClosedError('udpsocket: socket is closed');
-    if (address !== this.#checkedAddress) {
+    // typeof first: a missing address must not match the empty cache (undefined === undefined).
+    if (typeof address !== 'string' || address !== this.#checkedAddress) {
       if (typeof address !== 'string' || isIP(address) !== 4) throw new ArgumentError('address: must be a dotted-quad IPv4 address', { field: 'address' });
       this.#checkedAddress = address;
       this.#checkedPrivate = isPrivateIpv4(address);
