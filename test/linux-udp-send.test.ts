@@ -1,7 +1,7 @@
 /**
  * The send path of the Linux UDP transport against the real kernel: the destination cache
  * never sends to a stale address or port, bad input is refused after a destination was
- * cached, and when the socket's send buffer is full (EAGAIN, held back by a slow tbf qdisc)
+ * cached, received datagrams name their source and destination as these change, and when the socket's send buffer is full (EAGAIN, held back by a slow tbf qdisc)
  * later sends queue behind and reach the peer in order; closing rejects what is queued.
  * Needs root, iproute2 (ip, tc) and the tbf qdisc; fails naming what is missing.
  */
@@ -99,7 +99,7 @@ function numbered(i: number, size: number): Buffer {
 }
 
 describe('Linux UDP send path (namespaces, veth, tbf)', () => {
-  test('cached destinations: every datagram reaches the address and port it was sent to, across more destinations than the cache holds', { timeout: TEST_TIMEOUT_MS }, () =>
+  test('cached destinations and addresses: every datagram reaches the address and port it was sent to, across more destinations than the cache holds, and received ones name their own source and destination', { timeout: TEST_TIMEOUT_MS }, () =>
     withWorld(async (w) => {
       const ports = [7100, 7101, 7102, 7103, 7104, 7105, 7106, 7107, 7108, 7109];
       const sinks = await Promise.all(ports.map((port) => w.serverSide.openUdp(w.pair.serverName, { port })));
@@ -129,6 +129,25 @@ describe('Linux UDP send path (namespaces, veth, tbf)', () => {
       assert.deepEqual(
         got.map((g) => g.length),
         ports.map(expected),
+      );
+
+      // Received datagrams name their source and destination even as both change from one to the next.
+      const fromA = await w.serverSide.openUdp(w.pair.serverName, { address: SERVER_IP, port: 7150, broadcast: true });
+      const fromB = await w.serverSide.openUdp(w.pair.serverName, { address: SERVER_IP2, port: 7151 });
+      const inbox = collect(sock);
+      const heard = [
+        { from: fromA, address: SERVER_IP, to: CLIENT_IP },
+        { from: fromA, address: SERVER_IP, to: CLIENT_IP },
+        { from: fromB, address: SERVER_IP2, to: CLIENT_IP },
+        { from: fromA, address: SERVER_IP, to: '192.168.78.255' },
+        { from: fromB, address: SERVER_IP2, to: CLIENT_IP },
+        { from: fromA, address: SERVER_IP, to: CLIENT_IP },
+      ];
+      for (const [i, h] of heard.entries()) await h.from.send(Buffer.from(String(i)), sock.localPort, h.to);
+      await waitFor('the datagrams from two addresses', () => inbox.length === heard.length);
+      assert.deepEqual(
+        inbox.map((d) => [d.data.toString(), d.fromAddress, d.fromPort, d.toAddress, d.toPort]).sort(),
+        heard.map((h, i) => [String(i), h.address, h.from.localPort, h.to, sock.localPort]),
       );
 
       // A cached destination does not let bad input through.

@@ -147,7 +147,11 @@ export function recvArena(): RecvArena {
   const view = Buffer.from(koffi.view(block, total));
   const off = (m: string) => koffi.offsetof(msghdrType, m);
   const writeSize = (value: bigint | number, at: number) => {
-    if (pointerSize === 8) {
+    if (pointerSize === 8 && littleEndian && typeof value === 'number') {
+      // Lengths are small numbers: two 32-bit writes, no BigInt per call.
+      view.writeUInt32LE(value % 2 ** 32, at);
+      view.writeUInt32LE(Math.floor(value / 2 ** 32), at + 4);
+    } else if (pointerSize === 8) {
       if (littleEndian) view.writeBigUInt64LE(BigInt(value), at);
       else view.writeBigUInt64BE(BigInt(value), at);
     } else if (littleEndian) view.writeUInt32LE(Number(value), at);
@@ -155,7 +159,9 @@ export function recvArena(): RecvArena {
   };
   const readSize = (at: number) =>
     pointerSize === 8
-      ? Number(littleEndian ? view.readBigUInt64LE(at) : view.readBigUInt64BE(at))
+      ? littleEndian
+        ? view.readUInt32LE(at) + view.readUInt32LE(at + 4) * 2 ** 32
+        : Number(view.readBigUInt64BE(at))
       : littleEndian
         ? view.readUInt32LE(at)
         : view.readUInt32BE(at);
@@ -187,12 +193,16 @@ export function recvArena(): RecvArena {
   return arena;
 }
 
+let layout: { headerSize: number; lengthSize: number } | undefined;
+
 /** Layout of struct cmsghdr on this machine: { size_t len; int level; int type; data }. */
 export function cmsgLayout(): { headerSize: number; lengthSize: number } {
+  if (layout) return layout;
   const lengthSize = koffi.sizeof('size_t');
   // CMSG_ALIGN rounds to sizeof(size_t); the header is len + level + type.
   const headerSize = (lengthSize + 8 + lengthSize - 1) & ~(lengthSize - 1);
-  return { headerSize, lengthSize };
+  layout = { headerSize, lengthSize };
+  return layout;
 }
 
 /** Polls a descriptor on Node's own event loop (koffi's uv_poll wrapper). */

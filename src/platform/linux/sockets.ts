@@ -91,6 +91,9 @@ export class LinuxUdpTransport implements UdpTransport {
   // never rewritten in place (a queued send may hold its Buffer); the oldest is replaced.
   private readonly destinations: Destination[] = [];
   private nextDestination = 0;
+  // A socket mostly hears from the same peers on the same address: format each once.
+  private readonly fromText = new DottedQuadMemo();
+  private readonly toText = new DottedQuadMemo();
 
   static open(p: OpenUdpParams): LinuxUdpTransport {
     const c = libc();
@@ -257,6 +260,7 @@ export class LinuxUdpTransport implements UdpTransport {
   private drain(): void {
     const c = libc();
     const a = recvArena();
+    const view = a.view;
     const { headerSize, lengthSize } = cmsgLayout();
     for (let i = 0; i < MAX_READS_PER_WAKEUP && !this.closed; i++) {
       a.reset();
@@ -267,28 +271,26 @@ export class LinuxUdpTransport implements UdpTransport {
         if (errno !== EAGAIN) this.emitError(new PlatformError(`receive on ${this.device}: ${errnoName(errno)}`));
         return;
       }
-      const data = Buffer.from(a.view.subarray(a.dataOffset, a.dataOffset + n));
-      const from = decodeSockaddrIn(a.view.subarray(a.nameOffset, a.nameOffset + 16));
-      let toAddress: string | undefined;
-      const control = a.view.subarray(a.controlOffset, a.controlOffset + a.controlLength());
-      for (let off = 0; off + headerSize <= control.length; ) {
-        const len = lengthSize === 8 ? Number(control.readBigUInt64LE(off)) : control.readUInt32LE(off);
-        if (len < headerSize || off + len > control.length) break;
-        const level = control.readInt32LE(off + lengthSize);
-        const type = control.readInt32LE(off + lengthSize + 4);
+      const data = Buffer.allocUnsafe(n);
+      view.copy(data, 0, a.dataOffset, a.dataOffset + n);
+      // struct sockaddr_in: port and address in network order at bytes 2 and 4.
+      const fromPort = view.readUInt16BE(a.nameOffset + 2);
+      const fromAddress = this.fromText.of(view.readUInt32BE(a.nameOffset + 4));
+      let toAddress = '0.0.0.0';
+      const end = a.controlOffset + a.controlLength();
+      for (let off = a.controlOffset; off + headerSize <= end; ) {
+        // cmsg_len is a size_t; its low 32 bits come first on a little-endian host (as the reads below assume).
+        const len = view.readUInt32LE(off);
+        if (len < headerSize || off + len > end) break;
+        const level = view.readInt32LE(off + lengthSize);
+        const type = view.readInt32LE(off + lengthSize + 4);
         // struct in_pktinfo { int ipi_ifindex; in_addr ipi_spec_dst; in_addr ipi_addr; }
         if (level === IPPROTO_IP && type === IP_PKTINFO && len >= headerSize + 12) {
-          toAddress = formatIpv4(control.readUInt32BE(off + headerSize + 8));
+          toAddress = this.toText.of(view.readUInt32BE(off + headerSize + 8));
         }
         off += (len + lengthSize - 1) & ~(lengthSize - 1);
       }
-      const d: Datagram = {
-        data,
-        fromAddress: formatIpv4(from.address),
-        fromPort: from.port,
-        toAddress: toAddress ?? '0.0.0.0',
-        toPort: this.localPort,
-      };
+      const d: Datagram = { data, fromAddress, fromPort, toAddress, toPort: this.localPort };
       for (const l of this.messageListeners) {
         try {
           l(d);
@@ -303,6 +305,19 @@ export class LinuxUdpTransport implements UdpTransport {
 
   private emitError(e: Error): void {
     for (const l of this.errorListeners) l(e);
+  }
+}
+
+/** formatIpv4 with the last answer remembered. */
+class DottedQuadMemo {
+  private value = -1;
+  private text = '';
+  of(value: number): string {
+    if (value !== this.value) {
+      this.value = value;
+      this.text = formatIpv4(value);
+    }
+    return this.text;
   }
 }
 
