@@ -175,6 +175,10 @@ export function recvArena(): RecvArena {
   writeSize(base + BigInt(controlOffset), off('msg_control'));
   writeSize(base + BigInt(dataOffset), iovOffset);
   writeSize(dataSize, iovOffset + pointerSize);
+  // Offsets looked up once: koffi.offsetof is a native call, and these run per datagram.
+  const namelenAt = off('msg_namelen');
+  const controllenAt = off('msg_controllen');
+  const flagsAt = off('msg_flags');
   arena = {
     msghdr: block,
     view,
@@ -183,12 +187,12 @@ export function recvArena(): RecvArena {
     nameOffset,
     controlOffset,
     reset() {
-      writeU32(16, off('msg_namelen'));
-      writeSize(controlSize, off('msg_controllen'));
-      writeU32(0, off('msg_flags'));
+      writeU32(16, namelenAt);
+      writeSize(controlSize, controllenAt);
+      writeU32(0, flagsAt);
     },
-    controlLength: () => readSize(off('msg_controllen')),
-    flags: () => readI32(off('msg_flags')),
+    controlLength: () => readSize(controllenAt),
+    flags: () => readI32(flagsAt),
   };
   return arena;
 }
