@@ -6,6 +6,9 @@
 import { Network, type NetworkOptions } from './core/network.js';
 import { createPlatform, type CreatePlatformOptions } from './platform/select.js';
 import { defaultLogger } from './core/log.js';
+import type { NetInterface } from './core/interface.js';
+import type { ProxyDispatcher, ProxyDispatcherOptions } from './proxy.js';
+import { PlatformError } from './errors.js';
 
 export { NetState, Reason, SendError, stateName, stateKind, isSettled, isStopped, isNetState } from './states.js';
 export type { NetStateName, NetStateValue, ReasonCode, StateKind, SendErrorCode } from './states.js';
@@ -36,7 +39,24 @@ export async function createNetwork(options: CreateNetworkOptions = {}): Promise
   return Network.create(platform, { ...options, logger });
 }
 export { createImp, ImpInterface, ImpUdpSocket } from './imp-core.js';
-export { proxyDispatcher } from './proxy.js';
+
+/**
+ * An HTTP(S) dispatcher through `iface`'s proxyconfig proxy (proxy.ts). Throws ArgumentError
+ * when the interface has no proxyconfig, ClosedError when the handle is closed,
+ * SealedKeyError when a sealed password cannot be opened on this device. The interface need
+ * not be CONNECTED yet: each connection checks (InterfaceNotUpError).
+ */
+export async function proxyDispatcher(iface: NetInterface, options: ProxyDispatcherOptions = {}): Promise<ProxyDispatcher> {
+  // Loaded on first use: node:http, node:https and node:tls are RSS that programs without a proxy never need.
+  let proxy: typeof import('./proxy.js');
+  try {
+    proxy = await import('./proxy.js');
+  } catch (e) {
+    throw new PlatformError(`proxyDispatcher: cannot load the proxy module: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  return proxy.proxyDispatcher(iface, options);
+}
+
 export { seal, unseal, sealNic, installSealing, keyFilePath, DEFAULT_KEY_FILE } from './sealing.js';
 export type { SealedField, SealingOptions } from './sealing.js';
 export type { ProxyDispatcher, ProxyDispatcherOptions, ProxyRequestOptions, ProxyResponse, ProxyTarget } from './proxy.js';

@@ -4,7 +4,7 @@
  * linux with the right to configure links, else the simulator).
  */
 import { choosePlatform, createNetwork, createPlatform, type Logger, type Network, type Platform, type PlatformName } from '../index.js';
-import { createSimPlatform, scenarios, type SimWorld } from '../platform/sim/index.js';
+import type { SimWorld } from '../platform/sim/index.js';
 import { CliFailure, UsageError } from './cli-errors.js';
 import type { CliIo, Output } from './output.js';
 
@@ -40,12 +40,14 @@ export function resolvePlatform(ctx: Context): { name: PlatformName; why: string
 }
 
 /** The scenario name (checked), for the simulator. */
-export function resolveScenario(ctx: Context, platform: PlatformName): string {
+export async function resolveScenario(ctx: Context, platform: PlatformName): Promise<string> {
   const requested = ctx.global.scenario;
   if (platform !== 'sim') {
     if (requested !== undefined) throw new UsageError('--scenario: applies to the simulator only (--platform sim)');
     return 'default';
   }
+  // The simulator loads for simulator runs only.
+  const { scenarios } = await import('../platform/sim/index.js');
   const name = requested ?? (ctx.io.env.NICUP_SIM_SCENARIO || 'default');
   if (!Object.hasOwn(scenarios, name)) {
     const from = requested !== undefined ? '--scenario' : 'NICUP_SIM_SCENARIO';
@@ -72,7 +74,7 @@ export function makeLogger(ctx: Context): Logger {
  */
 export async function openNetwork(ctx: Context): Promise<OpenedNetwork> {
   const choice = resolvePlatform(ctx);
-  const scenario = resolveScenario(ctx, choice.name);
+  const scenario = await resolveScenario(ctx, choice.name);
   const logger = makeLogger(ctx);
   if (ctx.global.verbose) {
     const where = choice.name === 'sim' ? (ctx.io.simWorld ? ', a provided world' : `, scenario "${scenario}", real time`) : '';
@@ -81,6 +83,7 @@ export async function openNetwork(ctx: Context): Promise<OpenedNetwork> {
   let platform: Platform;
   let world: SimWorld | undefined;
   if (choice.name === 'sim') {
+    const { createSimPlatform } = await import('../platform/sim/index.js');
     const sim = ctx.io.simWorld ? createSimPlatform({ world: ctx.io.simWorld }) : createSimPlatform({ scenario, time: 'real' });
     world = sim.world;
     platform = sim;

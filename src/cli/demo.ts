@@ -6,7 +6,6 @@
  */
 import type { Context } from './context.js';
 import { resolvePlatform, resolveScenario } from './context.js';
-import { runSimDemo } from './demo-sim.js';
 
 export type DemoPath = 'sim' | 'linux-lab';
 
@@ -21,7 +20,9 @@ export async function runDemo(ctx: Context): Promise<number> {
   }
   if (ctx.global.verbose) ctx.out.debug('nicup: platform sim (the demo runs the simulator in virtual time)');
   // The fallback from the lab path still honours --scenario: it names a simulated world.
-  return runSimDemo(ctx, resolveScenario(ctx, 'sim'));
+  const scenario = await resolveScenario(ctx, 'sim');
+  const { runSimDemo } = await import('./demo-sim.js');
+  return runSimDemo(ctx, scenario);
 }
 
 /**

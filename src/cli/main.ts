@@ -9,7 +9,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { scenarios } from '../platform/sim/index.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, reportError } from './cli-errors.js';
 import type { Context, GlobalOptions } from './context.js';
 import { runDemo } from './demo.js';
@@ -151,6 +150,7 @@ The secret comes from stdin, never from the command line (ps would show it):
     .description('list the simulator worlds --scenario can name')
     .action(async (_flags: object, cmd: Command) =>
       runner(cmd, async (ctx) => {
+        const { scenarios } = await import('../platform/sim/index.js');
         const width = Math.max(...Object.keys(scenarios).map((n) => n.length));
         for (const [name, s] of Object.entries(scenarios)) {
           ctx.out.emit(`${name.padEnd(width)}  ${s.description}`, { type: 'scenario', name, description: s.description });

@@ -10,7 +10,8 @@
  *   - `await iface.connected({ signal })`
  */
 import { EventEmitter } from 'node:events';
-import { Resolver } from 'node:dns';
+import type { Resolver } from 'node:dns';
+import { createRequire } from 'node:module';
 import { inspect, type InspectOptions } from 'node:util';
 import { NetState, isStopped, stateName, type NetStateValue, type ReasonCode } from '../states.js';
 import { AbortError, ClosedError, InterfaceNotUpError } from '../errors.js';
@@ -225,7 +226,7 @@ export class NetInterface extends EventEmitter<NetInterfaceEvents> {
   resolver(): Resolver {
     const c = this.session.ipv4;
     if (!c) throw new InterfaceNotUpError(`${this.name}: no IPv4 configuration yet`);
-    const r = new Resolver({ timeout: 2000, tries: 2 });
+    const r = new (loadDns().Resolver)({ timeout: 2000, tries: 2 });
     if (c.dns.length > 0) r.setServers(c.dns);
     r.setLocalAddress(c.address);
     return r;
@@ -283,4 +284,9 @@ export function toIpTable(c: Ipv4Config, nic: Nic): IpTable {
     if (p.username) v4.proxy.user = p.username;
   }
   return { ipv4: v4 };
+}
+
+/** node:dns on the first resolver() (synchronous, so not import()): most programs never ask for one. */
+function loadDns(): typeof import('node:dns') {
+  return createRequire(import.meta.url)('node:dns') as typeof import('node:dns');
 }

@@ -17,7 +17,7 @@ import { NetState, type NetStateValue } from '../states.js';
 import { DEFAULT_ROUTE_METRIC } from './ip-configurator.js';
 import type { IpTable, StateChange } from './types.js';
 import { defaultLogger, stateChannel, type Logger } from './log.js';
-import { defaultDrivers } from './drivers.js';
+import { defaultDrivers, loadDrivers } from './drivers.js';
 import { VirtualClock } from './clock.js';
 
 export interface NetworkOptions {
@@ -80,6 +80,7 @@ export class Network {
   static async create(platform: Platform, options: NetworkOptions = {}): Promise<Network> {
     const n = new Network(platform, options);
     await n.refresh();
+    await loadDrivers(n.interfaces.map((l) => l.kind), options.drivers);
     if (platform.watchLinks) {
       n.watch = platform.watchLinks((name, e) => {
         if (e.type === 'removed') n.links.delete(name);

@@ -7,7 +7,7 @@
  * namespaces — how the tests and benchmarks run without touching the host's network.
  */
 import { inspect } from 'node:util';
-import { clearDns, pickDnsHandoff, setDns, type DnsHandoff } from './dns-handoff.js';
+import type { DnsHandoff } from './dns-handoff.js';
 import type { Clock } from '../../core/clock.js';
 import { realClock } from '../../core/clock.js';
 import { ArgumentError, ClosedError, InterfaceNotFoundError, NicupError, PlatformError } from '../../errors.js';
@@ -35,7 +35,6 @@ import type { SupplicantControl, SupplicantOptions } from '../contract.js';
 import type { LinuxSupplicantControl } from './supplicant.js';
 import type { ByteStream, PppLink, PppOptions, SerialOpenOptions } from '../contract.js';
 import type { LinuxModems, PppTuning } from './ppp.js';
-import { announceAddress as announceArp, probeAddress as probeArp } from './arp.js';
 
 export type { LinkStats } from './rtnetlink.js';
 export { LinuxUdpTransport } from './sockets.js';
@@ -72,6 +71,7 @@ export class LinuxPlatform implements Platform {
   private readonly dnsHandedOff = new Map<string, 'resolved' | 'resolvconf'>();
 
   async setDns(name: string, servers: string[], options: { mechanism: DnsHandoff; domain?: string }): Promise<string | undefined> {
+    const { pickDnsHandoff, setDns } = await loadDnsHandoff(`hand DNS servers of ${name} over`);
     const mechanism = pickDnsHandoff(options.mechanism);
     if (!mechanism || servers.length === 0) return undefined;
     await setDns(mechanism, checkIfname(name), servers, options.domain);
@@ -83,6 +83,7 @@ export class LinuxPlatform implements Platform {
     const mechanism = this.dnsHandedOff.get(name);
     if (!mechanism) return;
     this.dnsHandedOff.delete(name);
+    const { clearDns } = await loadDnsHandoff(`take DNS servers of ${name} back`);
     await clearDns(mechanism, name);
   }
 
@@ -302,6 +303,8 @@ export class LinuxPlatform implements Platform {
     return this.run(operation, async (rtnl) => {
       requireIpv4(address, 'address');
       const link = await this.requireLink(rtnl, name, operation);
+      // arp.ts loads at the first probe or announcement, not with the platform.
+      const { probeAddress: probeArp } = await import('./arp.js');
       return probeArp({
         ...(this.netns !== undefined ? { netns: this.netns } : {}),
         device: link.name,
@@ -326,6 +329,7 @@ export class LinuxPlatform implements Platform {
     return this.run(operation, async (rtnl) => {
       requireIpv4(address, 'address');
       const link = await this.requireLink(rtnl, name, operation);
+      const { announceAddress: announceArp } = await import('./arp.js');
       return announceArp({
         ...(this.netns !== undefined ? { netns: this.netns } : {}),
         device: link.name,
@@ -457,6 +461,15 @@ export class LinuxPlatform implements Platform {
 
 export function createLinuxPlatform(options: LinuxPlatformOptions = {}): LinuxPlatform {
   return new LinuxPlatform(options);
+}
+
+/** dns-handoff.ts (and node:child_process) for programs that opt in to dnsHandoff only. */
+async function loadDnsHandoff(operation: string): Promise<typeof import('./dns-handoff.js')> {
+  try {
+    return await import('./dns-handoff.js');
+  } catch (e) {
+    throw asNicupError(e, operation);
+  }
 }
 
 function asNicupError(e: unknown, operation: string): NicupError {
