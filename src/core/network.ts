@@ -80,7 +80,6 @@ export class Network {
   static async create(platform: Platform, options: NetworkOptions = {}): Promise<Network> {
     const n = new Network(platform, options);
     await n.refresh();
-    await loadDrivers(n.interfaces.map((l) => l.kind), options.drivers);
     if (platform.watchLinks) {
       n.watch = platform.watchLinks((name, e) => {
         if (e.type === 'removed') n.links.delete(name);
@@ -92,6 +91,8 @@ export class Network {
         }
       });
     }
+    // After the watch, so no link event is missed while the modules load.
+    await loadDrivers(n.interfaces.map((l) => l.kind), options.drivers);
     return n;
   }
 
