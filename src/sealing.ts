@@ -13,7 +13,7 @@
  * "cellconfig.pin", "cellconfig.password") is authenticated data: a sealed PIN cannot
  * be replayed as a WiFi key.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ArgumentError, PermissionError, SealedKeyError } from './errors.js';
@@ -58,7 +58,7 @@ export function deviceKey(options: SealingOptions = {}): Buffer {
       // O_EXCL: two processes creating the key at once must not end up with two keys.
       const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
       try {
-        key = randomBytes(32);
+        key = crypto().randomBytes(32);
         writeSync(fd, key);
       } finally {
         closeSync(fd);
@@ -93,16 +93,16 @@ function keyFileError(path: string, err: unknown): Error {
 }
 
 function keyId(key: Buffer): Buffer {
-  return createHash('sha256').update(key).digest().subarray(0, KEY_ID_LENGTH);
+  return crypto().createHash('sha256').update(key).digest().subarray(0, KEY_ID_LENGTH);
 }
 
 /** Seals a secret for one field with this device's key. */
 export function seal(secret: string, field: SealedField, options: SealingOptions = {}): Uint8Array {
   if (typeof secret !== 'string' || secret.length === 0) throw new ArgumentError('secret: must be a non-empty string', { field: 'secret' });
   const key = deviceKey(options);
-  const iv = randomBytes(IV_LENGTH);
+  const iv = crypto().randomBytes(IV_LENGTH);
   const header = Buffer.concat([MAGIC, keyId(key), iv]);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const cipher = crypto().createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.concat([header, Buffer.from(field)]));
   const body = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
   return new Uint8Array(Buffer.concat([header, body, cipher.getAuthTag()]));
@@ -122,7 +122,7 @@ export function unseal(blob: Uint8Array, field: SealedField, options: SealingOpt
   const iv = b.subarray(MAGIC.length + KEY_ID_LENGTH, HEADER);
   const tag = b.subarray(b.length - TAG_LENGTH);
   const body = b.subarray(HEADER, b.length - TAG_LENGTH);
-  const decipher = createDecipheriv('aes-256-gcm', key, iv);
+  const decipher = crypto().createDecipheriv('aes-256-gcm', key, iv);
   decipher.setAAD(Buffer.concat([header, Buffer.from(field)]));
   decipher.setAuthTag(tag);
   try {
@@ -175,4 +175,11 @@ export function sealNic(nic: import('./nic.js').Nic, options: SealingOptions = {
     };
   }
   return out;
+}
+
+/** node:crypto on first use: most programs never seal, and loading it costs about 1 MB of RSS. */
+let cryptoModule: typeof import('node:crypto') | undefined;
+function crypto(): typeof import('node:crypto') {
+  cryptoModule ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return cryptoModule;
 }
