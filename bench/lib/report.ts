@@ -166,7 +166,7 @@ function analysis(r: BenchResults): string {
     }
     if (m.overheadMb > 10) {
       out.push(
-        `- **Memory**: holding one interface costs ${mb(m.overheadMb)} RSS over bare node, and importing nicup alone already ${mb(m.loadOnlyOverheadMb)} (in ${ms(m.importMs.load ?? NaN)}): the \`netlink\` package index alone is ${mb(m.netlinkOnlyOverheadMb)} (it loads ~1.4 MB of generated rt/nl80211 struct code; nicup uses only RawNetlinkSocket and a few rt formatters), serialport ${mb(m.serialportOnlyOverheadMb)} (loaded for Ethernet users too, through ppp.ts), koffi ${mb(m.koffiOnlyOverheadMb)}. The JS heap in use grows ${(m.holdHeapMb - m.bareHeapMb).toFixed(1)} MB.`,
+        `- **Memory**: holding one interface costs ${mb(m.overheadMb)} RSS over bare node, and importing nicup alone already ${mb(m.loadOnlyOverheadMb)} (in ${ms(m.importMs.load ?? NaN)}): of the packages only koffi (${mb(m.koffiOnlyOverheadMb)}) and netlink's raw socket load (netlink's index, ${mb(m.netlinkOnlyOverheadMb)} alone, and serialport, ${mb(m.serialportOnlyOverheadMb)}, do not: serialport loads with the first modem, the WiFi and cellular drivers, proxy, ARP, DNS hand-off and crypto on first use). The JS heap in use grows ${(m.holdHeapMb - m.bareHeapMb).toFixed(1)} MB. Much of the rest is not nicup's own: about 4 MB is V8's optimizing compiler loading its code the first time anything in the process is optimized (a bare node that optimizes one function is already about 5 MB larger), about 2.4 MB node's built-in modules (util, fs/promises, net, streams).`,
       );
     }
   }
@@ -248,8 +248,8 @@ export function renderMarkdown(r: BenchResults): string {
     s += `\n\nOverhead ${mb(m.overheadMb)}. What loading costs, each in a fresh process:\n\n`;
     s += table(['import', 'RSS over bare node', 'import time'], [
       ['nicup (index + Linux platform), nothing opened', mb(m.loadOnlyOverheadMb), ms(m.importMs.load ?? NaN)],
-      ['netlink (the package index: rt and nl80211 generated structs)', mb(m.netlinkOnlyOverheadMb), ms(m.importMs.netlink ?? NaN)],
-      ['serialport (imported by the Linux platform through ppp.ts → serial.ts)', mb(m.serialportOnlyOverheadMb), ms(m.importMs.serialport ?? NaN)],
+      ['netlink (the package index: rt and nl80211 generated structs; nicup loads only its raw socket)', mb(m.netlinkOnlyOverheadMb), ms(m.importMs.netlink ?? NaN)],
+      ['serialport (loaded with the first modem port only)', mb(m.serialportOnlyOverheadMb), ms(m.importMs.serialport ?? NaN)],
       ['koffi (libc loaded)', mb(m.koffiOnlyOverheadMb), ms(m.importMs.koffi ?? NaN)],
     ]);
     s += '\n\n';
