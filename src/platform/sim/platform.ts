@@ -25,19 +25,8 @@ import { broadcastOf, networkOf } from '../../core/ipv4.js';
 import type { SimWorld } from './world.js';
 import { SimSupplicant } from './supplicant.js';
 import { openSimModemPort, startSimPpp } from './modem.js';
-import type { TimerHandle } from '../../core/clock.js';
-import {
-  createAnnouncer,
-  createProbe,
-  decodeArp,
-  encodeReply,
-  step as probeStep,
-  stepAnnouncer,
-  type AnnounceInput,
-  type AnnounceState,
-  type ProbeInput,
-  type ProbeState,
-} from '../../protocols/arp/index.js';
+import { decodeArp, encodeReply } from '../../protocols/arp/index.js';
+import { runAnnouncements, runProbe, type ArpIo } from '../../core/arp-runner.js';
 
 interface SocketEntry {
   link: string;
@@ -233,49 +222,26 @@ export class SimPlatform implements Platform {
    */
   probeAddress(name: string, address: string, options: { timeoutMs: number; probes?: number }): Promise<{ inUse: boolean; by?: string }> {
     const world = this.world;
-    return new Promise((resolve, reject) => {
-      let state: ProbeState;
-      try {
-        const mac = this.link(name).info.mac;
-        if (!mac) throw new PlatformError(`probe ${address} on ${name}: the interface has no Ethernet address, so ARP cannot run on it`);
-        state = createProbe({ mac, address, timeoutMs: options.timeoutMs, random: Math.random, ...(options.probes !== undefined ? { probes: options.probes } : {}) });
-      } catch (e) {
-        reject(e);
-        return;
-      }
-      let timer: TimerHandle | undefined;
-      const finish = (fn: () => void) => {
-        world.clock.clearTimeout(timer);
-        this.disposables.delete(cancel);
-        fn();
-      };
-      const cancel = { dispose: () => finish(() => reject(new ClosedError(`probe ${address} on ${name}: platform disposed`))) };
-      this.disposables.add(cancel);
-      const input = (i: ProbeInput) => {
-        if (state.name === 'done' || !this.disposables.has(cancel)) return;
-        const r = probeStep(state, i, world.clock.now());
-        state = r.state;
-        for (const a of r.actions) {
-          if (a.type === 'send') {
-            world.arpProbesSent++;
-            const l = world.links.get(name);
-            const probe = decodeArp(a.data);
-            if (!l || !l.info.carrier || !probe.ok) continue; // sent into a dead link: lost
-            const owner = (l.segment ?? l.ap?.segment)?.arpOwner(probe.packet.targetIp, name);
-            if (owner) world.later(() => input({ type: 'packet', data: encodeReply(probe.packet, owner, probe.packet.targetIp) }), 1);
-          } else if (a.type === 'setTimer') {
-            world.clock.clearTimeout(timer);
-            timer = world.clock.setTimeout(() => input({ type: 'timer' }), a.atMs - world.clock.now());
-          } else if (a.type === 'clearTimer') {
-            world.clock.clearTimeout(timer);
-          } else if (a.type === 'done') {
-            const result = a.result;
-            finish(() => resolve(result));
-          }
-        }
-      };
-      input({ type: 'start' });
-    });
+    const listeners = new Set<(data: Uint8Array) => void>();
+    const io: ArpIo = {
+      send: (data) => {
+        world.arpProbesSent++;
+        const l = world.links.get(name);
+        const probe = decodeArp(data);
+        if (!l || !l.info.carrier || !probe.ok) return; // sent into a dead link: lost
+        const owner = (l.segment ?? l.ap?.segment)?.arpOwner(probe.packet.targetIp, name);
+        if (!owner) return;
+        const reply = encodeReply(probe.packet, owner, probe.packet.targetIp);
+        world.later(() => {
+          for (const listener of listeners) listener(reply);
+        }, 1);
+      },
+      onPacket: (listener) => void listeners.add(listener),
+      close: () => listeners.clear(),
+    };
+    return this.runArp((signal) =>
+      runProbe({ io, clock: world.clock, mac: this.arpMac(name, `probe ${address}`), address, timeoutMs: options.timeoutMs, ...(options.probes !== undefined ? { probes: options.probes } : {}), signal }),
+    );
   }
 
   /**
@@ -285,45 +251,31 @@ export class SimPlatform implements Platform {
    */
   announceAddress(name: string, address: string, options: { signal?: AbortSignal } = {}): Promise<{ sent: number; cancelled: boolean }> {
     const world = this.world;
-    const signal = options.signal;
-    return new Promise((resolve, reject) => {
-      let state: AnnounceState;
-      try {
-        const mac = this.link(name).info.mac;
-        if (!mac) throw new PlatformError(`announce ${address} on ${name}: the interface has no Ethernet address, so ARP cannot run on it`);
-        state = createAnnouncer({ mac, address });
-      } catch (e) {
-        reject(e);
-        return;
-      }
-      let timer: TimerHandle | undefined;
-      const onAbort = () => input({ type: 'cancel' });
-      const cancel = { dispose: onAbort };
-      const input = (i: AnnounceInput) => {
-        if (state.name === 'done') return;
-        const r = stepAnnouncer(state, i, world.clock.now());
-        state = r.state;
-        for (const a of r.actions) {
-          if (a.type === 'send') {
-            world.arpAnnouncementsSent++;
-          } else if (a.type === 'setTimer') {
-            world.clock.clearTimeout(timer);
-            timer = world.clock.setTimeout(() => input({ type: 'timer' }), a.atMs - world.clock.now());
-          } else if (a.type === 'clearTimer') {
-            world.clock.clearTimeout(timer);
-          } else if (a.type === 'done') {
-            world.clock.clearTimeout(timer);
-            this.disposables.delete(cancel);
-            signal?.removeEventListener('abort', onAbort);
-            resolve(a.result);
-          }
-        }
-      };
-      this.disposables.add(cancel);
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      input({ type: 'start' });
-    });
+    const io: ArpIo = { send: () => void world.arpAnnouncementsSent++, onPacket: () => {}, close: () => {} };
+    return this.runArp((disposed) =>
+      runAnnouncements({ io, clock: world.clock, mac: this.arpMac(name, `announce ${address}`), address, signals: options.signal ? [options.signal, disposed] : [disposed] }),
+    );
+  }
+
+  /** The link's MAC, which ARP needs. */
+  private arpMac(name: string, operation: string): string {
+    const mac = this.link(name).info.mac;
+    if (!mac) throw new PlatformError(`${operation} on ${name}: the interface has no Ethernet address, so ARP cannot run on it`);
+    return mac;
+  }
+
+  /** Runs an ARP machine with a signal that dispose() aborts; an error before it starts rejects. */
+  private runArp<T>(run: (disposed: AbortSignal) => Promise<T>): Promise<T> {
+    const ac = new AbortController();
+    const d = { dispose: () => ac.abort() };
+    this.disposables.add(d);
+    let running: Promise<T>;
+    try {
+      running = run(ac.signal);
+    } catch (e) {
+      running = Promise.reject(e);
+    }
+    return running.finally(() => this.disposables.delete(d));
   }
 
   async openSupplicant(name: string, _options: SupplicantOptions): Promise<SupplicantControl> {
