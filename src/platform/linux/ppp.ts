@@ -248,10 +248,8 @@ export async function startPpp(options: PppOptions, env: PppEnvironment): Promis
     if (stdinFd !== undefined) closeSync(stdinFd);
     stdinFd = undefined;
     const forget = recordChild('pppd', portKey(options.device), child.pid);
+    // A spawn that failed has no pid, so nothing was recorded.
     child.once('close', forget);
-    child.once('error', () => {
-      if (child.pid === undefined) forget();
-    });
     return new LinuxPppLink(child, { options, dir, port: env.port, hasAddress: env.hasAddress, stopTimeoutMs: tuning.stopTimeoutMs });
   } catch (err) {
     if (stdinFd !== undefined) closeSync(stdinFd);
